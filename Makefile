@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+#
+#   make              build everything: kern/dune.ko, libdune/libdune.a, apps,
+#                     tests, benchmarks
+#   make check        unit tests on the host + integration tests in the
+#                     emulated VT-x machine (all configurations)
+#   make check-unit   host unit tests only (seconds)
+#   make check-vm     integration tests; VM=6.1:1 picks a configuration
+#                     (kernel:cpus), T=name picks one test
+#   make kmod KVER=v  build dune.ko for installed kernel headers v into
+#                     build/kmod/v/ (used by tools/dune-vm)
+#   make WERROR=0     do not turn warnings into errors
+
+ROOT := $(CURDIR)
+B := build
+
+# The running kernel's build dir when there is one, else the newest Debian
+# 6.1 headers installed (this is what a development machine here has).
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.0-*-amd64))))
+# Debian splits headers into -amd64 (generated) and -common (the sources).
+KSRC := $(firstword $(wildcard $(patsubst %-amd64,%-common,$(realpath $(KDIR)))) \
+	$(realpath $(KDIR)))
+
+WERROR ?= 1
+CC ?= gcc
+CFLAGS ?= -O2 -g
+WFLAGS := -Wall -Wextra -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WFLAGS += -Werror
+endif
+override CFLAGS += -std=gnu11 $(WFLAGS) -Iinclude -Ilibdune -D_GNU_SOURCE
+
+LIBDUNE_SRCS := $(wildcard libdune/*.c) $(wildcard libdune/*.S)
+LIBDUNE_OBJS := $(patsubst %,$(B)/obj/%.o,$(LIBDUNE_SRCS))
+LIBDUNE := libdune/libdune.a
+
+# Every .c in these folders is one program, installed into build/bin/ and
+# copied into the emulated machine by tools/dune-vm.
+PROG_SRCS := $(wildcard apps/*.c) $(wildcard test/vm/*.c) $(wildcard bench/*.c)
+PROGS := $(patsubst %.c,$(B)/bin/%,$(notdir $(PROG_SRCS)))
+PROG_LIBS := -lpthread
+
+UNIT_SRCS := $(wildcard test/unit/*_test.c)
+UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
+# kern/ files that are pure logic and unit-tested on the host
+KERN_PURE := kern/caps.c
+UNIT_CFLAGS := -std=gnu11 $(WFLAGS) -O1 -g -Iinclude -Ikern -Ilibdune \
+	-Itest/unit/kshim -idirafter $(KSRC)/arch/x86/include \
+	-DKSHIM_ASM_VMX='"$(KSRC)/arch/x86/include/asm/vmx.h"' \
+	-DKSHIM_ASM_MSR_INDEX='"$(KSRC)/arch/x86/include/asm/msr-index.h"' \
+	$(shell pkg-config --cflags check 2>/dev/null)
+UNIT_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all module kmod lib progs unit check check-unit check-vm clean deps demo
+all: module lib progs
+
+deps:
+	tools/install-deps
+
+module:
+	@test -d "$(KDIR)" || { echo "no kernel headers at '$(KDIR)': run tools/install-deps or pass KDIR=/path/to/kernel/build" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(ROOT)/kern DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
+
+# One build tree per kernel version, made of links to kern/, so builds
+# for different kernels never overwrite each other's objects.
+kmod:
+	@test -n "$(KVER)" || { echo "usage: make kmod KVER=<kernel version>" >&2; exit 2; }
+	@test -d /usr/src/linux-headers-$(KVER) || { echo "no headers for $(KVER): run tools/install-deps" >&2; exit 1; }
+	@mkdir -p $(B)/kmod/$(KVER)
+	@for f in kern/*.c kern/*.h kern/*.S kern/Kbuild; do \
+		[ -e "$$f" ] || continue; \
+		ln -sfn $(ROOT)/$$f $(B)/kmod/$(KVER)/; done
+	@find $(B)/kmod/$(KVER) -maxdepth 1 -xtype l -delete
+	@$(MAKE) -s -C /usr/src/linux-headers-$(KVER) M=$(ROOT)/$(B)/kmod/$(KVER) \
+		DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
+
+lib: $(LIBDUNE)
+progs: $(PROGS)
+
+$(LIBDUNE): $(LIBDUNE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+vpath %.c apps test/vm bench
+$(B)/obj/prog/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itest/vm -MMD -MP -c $< -o $@
+
+$(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LIBDUNE) $(PROG_LIBS)
+
+$(B)/unit/%: test/unit/%.c $(KERN_PURE) $(LIBDUNE_SRCS) $(wildcard kern/*.h libdune/*.h include/dune/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $< $(KERN_PURE) -o $@ $(UNIT_LIBS)
+
+unit: $(UNIT_BINS)
+
+# check and demo install what they need first (idempotent, quiet), then
+# re-read this Makefile so KDIR sees freshly installed headers.
+check:
+	tools/install-deps
+	$(MAKE) all unit
+	test/run-checks
+
+demo:
+	tools/install-deps
+	$(MAKE) all
+	tools/dune-vm -- dune-demo
+
+check-unit: unit
+	test/run-checks --unit
+
+check-vm: all
+	test/run-checks --vm $(if $(VM),--config $(VM)) $(if $(T),--test $(T))
+
+clean:
+	rm -rf $(B) $(LIBDUNE)
+	-$(MAKE) -C $(KDIR) M=$(ROOT)/kern clean >/dev/null 2>&1
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# Shell helpers that run inside the emulated machine
+SCRIPTS := $(patsubst test/vm/%.sh,$(B)/bin/%,$(wildcard test/vm/*.sh))
+progs: $(SCRIPTS)
+$(B)/bin/%: test/vm/%.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@

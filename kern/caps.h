@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * VMX capabilities: raw MSR values read once at load, decoded into
+ * struct dune_caps by pure functions (unit-tested on the host).
+ */
+#ifndef DUNE_CAPS_H
+#define DUNE_CAPS_H
+
+#include "kdefs.h"
+#include <dune/uapi.h>
+
+/* Raw inputs to the decoder: everything comes from CPUID and VMX MSRs. */
+struct vmx_msrs {
+	u32 cpuid1_ecx;		/* CPUID.1:ECX, bit 5 = VMX */
+	u32 maxphyaddr;		/* CPUID.80000008H:EAX[7:0] */
+	u64 feature_control;	/* IA32_FEATURE_CONTROL */
+	u64 basic;		/* IA32_VMX_BASIC */
+	u64 pinbased;		/* IA32_VMX_(TRUE_)PINBASED_CTLS */
+	u64 procbased;		/* IA32_VMX_(TRUE_)PROCBASED_CTLS */
+	u64 procbased2;		/* IA32_VMX_PROCBASED_CTLS2, 0 if absent */
+	u64 exit;		/* IA32_VMX_(TRUE_)EXIT_CTLS */
+	u64 entry;		/* IA32_VMX_(TRUE_)ENTRY_CTLS */
+	u64 ept_vpid_cap;	/* IA32_VMX_EPT_VPID_CAP, 0 if absent */
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+/* Capabilities: the uapi view plus what the module needs internally. */
+struct vmx_caps {
+	struct dune_caps uapi;
+	struct vmx_msrs msrs;
+};
+
+/*
+ * Decode @m into @caps.  Returns 0 when everything Dune needs is present;
+ * otherwise -ENODEV and a human-readable list of what is missing in @why.
+ */
+int vmx_caps_decode(const struct vmx_msrs *m, struct vmx_caps *caps,
+		    char *why, size_t whylen);
+
+/*
+ * SDM 31.5.1 / A.3: a VMX control MSR holds the allowed-0 settings in bits
+ * 31:0 (a 1 there means the control must be 1) and the allowed-1 settings
+ * in bits 63:32 (a 0 there means the control must be 0).  Compute the
+ * control word from @required and @optional bits; -EIO if a required bit
+ * cannot be set.
+ */
+int vmx_ctl_adjust(u64 msr, u32 required, u32 optional, u32 *out);
+
+static inline bool vmx_ctl_allows(u64 msr, u32 bits)
+{
+	return ((msr >> 32) & bits) == bits;
+}
+
+/*
+ * SDM A.7/A.8: a CR0/CR4 bit that is 1 in FIXED0 must be 1, and a bit that
+ * is 0 in FIXED1 must be 0 while in VMX operation (also for the guest).
+ */
+static inline u64 vmx_cr_fixup(u64 cr, u64 fixed0, u64 fixed1)
+{
+	return (cr | fixed0) & fixed1;
+}
+
+static inline bool caps_has(const struct vmx_caps *c, u32 flag)
+{
+	return (c->uapi.flags & flag) == flag;
+}
+
+#endif
