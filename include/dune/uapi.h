@@ -57,11 +57,133 @@ struct dune_caps {
 
 #define DUNE_GET_CAPS _IOR(DUNE_IOC_MAGIC, 0x00, struct dune_caps)
 
+/*
+ * Guest-physical memory, much like KVM's memory slots: guest-physical
+ * [gpa, gpa + size) is backed by the calling process's own virtual memory
+ * [hva, hva + size).  EPT entries are made lazily on EPT violations, only
+ * for pages the process has mapped, and with at most the permissions the
+ * process has (a write fault breaks copy-on-write the normal way).
+ * DUNE_SET_SLOT on the /dev/dune fd; size 0 deletes slot @index.
+ * Addresses and size are 4 KiB aligned; gpa + size <= 2^maxphyaddr;
+ * slots do not overlap in guest-physical space.
+ */
+#define DUNE_MAX_SLOTS 16
+
+struct dune_slot {
+	__u32 index;		/* 0 .. DUNE_MAX_SLOTS - 1 */
+	__u32 flags;		/* must be 0 */
+	__u64 gpa;
+	__u64 hva;
+	__u64 size;
+};
+
+#define DUNE_SET_SLOT _IOW(DUNE_IOC_MAGIC, 0x01, struct dune_slot)
+
+/* General-purpose registers of a vCPU, in this order (asm relies on it). */
+struct dune_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/*
+ * A vCPU runs the calling thread in VMX non-root mode, 64-bit, CPL 0.
+ * DUNE_CREATE_VCPU on the /dev/dune fd returns a new vCPU fd (close-on-
+ * exec) owned by the calling thread: only that thread may run it.
+ *
+ * The guest's FS and GS bases are always the thread's own (set with
+ * arch_prctl as usual); its FPU/SSE/AVX state is the thread's.
+ */
+struct dune_vcpu_config {
+	struct dune_regs regs;	/* initial registers */
+	__u64 cr3;		/* guest-physical address of the PML4 */
+	__u64 gdt_base;		/* guest-virtual addresses ... */
+	__u64 idt_base;
+	__u64 tss_base;		/* ... of the 64-bit TSS */
+	__u16 gdt_limit;
+	__u16 idt_limit;
+	__u16 cs;		/* 64-bit code segment selector */
+	__u16 ds;		/* data selector for SS, DS, ES, FS, GS */
+	__u16 tr;		/* TSS selector */
+	__u16 pad[3];		/* must be 0 */
+	__u64 lstar;		/* guest SYSCALL entry (MSR_LSTAR) */
+	__u64 star;		/* MSR_STAR */
+	__u64 sfmask;		/* MSR_SYSCALL_MASK */
+	__u64 kernel_gs_base;	/* guest MSR_KERNEL_GS_BASE */
+	__u64 reserved[4];	/* must be 0 */
+};
+
+#define DUNE_CREATE_VCPU _IOW(DUNE_IOC_MAGIC, 0x02, struct dune_vcpu_config)
+
+/* dune_run.exit_reason: why DUNE_RUN returned to user space. */
+/*
+ * The guest executed VMCALL: a Linux system call request, number in rax,
+ * arguments in rdi, rsi, rdx, r10, r8, r9; rip is already past VMCALL.
+ * Put the result in regs.rax and run again.
+ */
+#define DUNE_EXIT_VMCALL 1
+/*
+ * The guest touched memory the process may not touch that way (nothing
+ * mapped, or not permitted): fault_addr (guest-virtual, when
+ * DUNE_FAULT_LINEAR), fault_gpa, fault_flags.  rip is the faulting
+ * instruction.  Native code touching fault_addr the same way gets the
+ * signal Linux gives for it.
+ */
+#define DUNE_EXIT_FAULT 2
+/* A signal is pending: return to let Linux deliver it, then run again. */
+#define DUNE_EXIT_SIGNAL 3
+/*
+ * The guest cannot go on (triple fault, failed VM entry, an exit the
+ * module does not handle): vmx_exit_reason and exit_qual say why.  The
+ * vCPU is dead: running it again fails with EIO.
+ */
+#define DUNE_EXIT_FATAL 4
+
+#define DUNE_FAULT_READ   (1u << 0)
+#define DUNE_FAULT_WRITE  (1u << 1)
+#define DUNE_FAULT_EXEC   (1u << 2)
+#define DUNE_FAULT_LINEAR (1u << 3)	/* fault_addr is valid */
+
+struct dune_run {
+	struct dune_regs regs;	/* in: registers to run with; out: at exit */
+	__u32 exit_reason;	/* out: DUNE_EXIT_* */
+	__u32 vmx_exit_reason;	/* out: basic exit reason, SDM appendix C */
+	__u64 exit_qual;	/* out: exit qualification */
+	__u64 fault_addr;	/* out: DUNE_EXIT_FAULT */
+	__u64 fault_gpa;
+	__u32 fault_flags;
+	__u32 pad;
+	__u64 guest_cr2;	/* out: for fault reports */
+	__u64 reserved[4];
+};
+
+#define DUNE_RUN _IOWR(DUNE_IOC_MAGIC, 0x03, struct dune_run)
+
+/* Per-vCPU exit counters (DUNE_GET_STATS on a vCPU fd). */
+#define DUNE_NR_EXIT_REASONS 80
+struct dune_stats {
+	__u64 entries;		/* VM entries */
+	__u64 exits;		/* VM exits, all reasons */
+	__u64 user_exits;	/* returns to user space (DUNE_RUN returned) */
+	__u64 ept_maps;		/* EPT entries made */
+	__u64 by_reason[DUNE_NR_EXIT_REASONS];	/* index: basic exit reason */
+};
+
+#define DUNE_GET_STATS _IOR(DUNE_IOC_MAGIC, 0x04, struct dune_stats)
+
 #ifdef __cplusplus
 #define DUNE_STATIC_ASSERT static_assert
 #else
 #define DUNE_STATIC_ASSERT _Static_assert
 #endif
 DUNE_STATIC_ASSERT(sizeof(struct dune_caps) == 88, "dune_caps ABI");
+DUNE_STATIC_ASSERT(sizeof(struct dune_slot) == 32, "dune_slot ABI");
+DUNE_STATIC_ASSERT(sizeof(struct dune_regs) == 18 * 8, "dune_regs ABI");
+DUNE_STATIC_ASSERT(sizeof(struct dune_vcpu_config) == 144 + 4 * 8 + 16 + 8 * 8,
+		   "dune_vcpu_config ABI");
+DUNE_STATIC_ASSERT(sizeof(struct dune_run) == 144 + 8 + 24 + 8 + 8 + 32,
+		   "dune_run ABI");
+DUNE_STATIC_ASSERT(sizeof(struct dune_stats) == (4 + DUNE_NR_EXIT_REASONS) * 8,
+		   "dune_stats ABI");
 
 #endif /* DUNE_UAPI_H */
