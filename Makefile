@@ -44,7 +44,7 @@ PROG_LIBS := -lpthread
 UNIT_SRCS := $(wildcard test/unit/*_test.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 # kern/ files that are pure logic and unit-tested on the host
-KERN_PURE := kern/caps.c
+KERN_PURE := kern/caps.c kern/ept_pt.c
 UNIT_CFLAGS := -std=gnu11 $(WFLAGS) -O1 -g -Iinclude -Ikern -Ilibdune \
 	-Itest/unit/kshim -idirafter $(KSRC)/arch/x86/include \
 	-DKSHIM_ASM_VMX='"$(KSRC)/arch/x86/include/asm/vmx.h"' \

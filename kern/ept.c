@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Dune contexts and their EPT.
+ *
+ * Guest-physical memory is backed only by the process's own memory,
+ * through the slots user space sets (KVM memslots, simplified).  Entries
+ * are made lazily on EPT violations from get_user_pages() with exactly the
+ * access asked for, so a write to a copy-on-write page breaks COW the
+ * normal way, and nothing is pinned: an mmu notifier removes entries
+ * before Linux changes or frees the page (munmap, mprotect, reclaim, THP
+ * split, migration, KSM, fork COW), and every CPU that may hold stale
+ * translations flushes them before it runs the guest again.
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/version.h>
+#include <asm/io.h>
+
+#include "dune.h"
+#include "vmx_ops.h"
+
+static u64 *ctx_ept_alloc(void *opaque, u64 *pa)
+{
+	struct dune_ctx *ctx = opaque;
+	u64 *t;
+
+	/* Called under ctx->lock: only pages set aside beforehand. */
+	if (!ctx->nr_cache)
+		return NULL;
+	t = ctx->cache[--ctx->nr_cache];
+	*pa = __pa(t);
+	return t;
+}
+
+static void ctx_ept_free(void *opaque, u64 *table)
+{
+	free_page((unsigned long)table);
+}
+
+static u64 *ctx_ept_pa_to_table(void *opaque, u64 pa)
+{
+	return __va(pa);
+}
+
+
+/* Fill the table cache so one mapping can be made under the lock. */
+static int ctx_topup_cache(struct dune_ctx *ctx)
+{
+	u64 *t;
+
+	spin_lock(&ctx->lock);
+	while (ctx->nr_cache < EPT_CACHE_PAGES) {
+		spin_unlock(&ctx->lock);
+		t = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!t)
+			return -ENOMEM;
+		spin_lock(&ctx->lock);
+		if (ctx->nr_cache < EPT_CACHE_PAGES)
+			ctx->cache[ctx->nr_cache++] = t;
+		else
+			free_page((unsigned long)t);
+	}
+	spin_unlock(&ctx->lock);
+	return 0;
+}
+
+static void ctx_flush_ipi(void *unused)
+{
+	/* Nothing: receiving it forced the guest on that CPU to exit. */
+}
+
+/*
+ * Called with entries already removed and flush_gen bumped: make sure no
+ * CPU keeps running the guest with translations from before.
+ */
+static void ctx_flush_remote(struct dune_ctx *ctx)
+{
+	preempt_disable();
+	smp_mb();
+	smp_call_function_many(ctx->in_guest, ctx_flush_ipi, NULL, true);
+	preempt_enable();
+}
+
+/* Zap the guest-physical ranges backed by [start, end) of the mm. */
+static unsigned long ctx_zap_hva(struct dune_ctx *ctx, unsigned long start,
+				 unsigned long end)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < DUNE_MAX_SLOTS; i++) {
+		const struct dune_slot *s = &ctx->slots[i];
+		u64 lo, hi;
+
+		if (!s->size || end <= s->hva || start >= s->hva + s->size)
+			continue;
+		lo = max_t(u64, start, s->hva) - s->hva + s->gpa;
+		hi = min_t(u64, end, s->hva + s->size) - s->hva + s->gpa;
+		n += ept_pt_zap(&ctx->ept, lo, hi);
+	}
+	if (n)
+		ctx->flush_gen++;
+	return n;
+}
+
+static int ctx_mn_invalidate_range_start(struct mmu_notifier *mn,
+					 const struct mmu_notifier_range *range)
+{
+	struct dune_ctx *ctx = container_of(mn, struct dune_ctx, mn);
+	unsigned long n;
+
+	spin_lock(&ctx->lock);
+	ctx->mn_active++;
+	n = ctx_zap_hva(ctx, range->start, range->end);
+	spin_unlock(&ctx->lock);
+	if (n)
+		ctx_flush_remote(ctx);
+	return 0;
+}
+
+static void ctx_mn_invalidate_range_end(struct mmu_notifier *mn,
+					const struct mmu_notifier_range *range)
+{
+	struct dune_ctx *ctx = container_of(mn, struct dune_ctx, mn);
+
+	spin_lock(&ctx->lock);
+	ctx->mn_seq++;
+	ctx->mn_active--;
+	spin_unlock(&ctx->lock);
+}
+
+/* The address space is going away (exit_mmap): drop every entry. */
+static void ctx_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct dune_ctx *ctx = container_of(mn, struct dune_ctx, mn);
+	unsigned long n;
+
+	spin_lock(&ctx->lock);
+	n = ctx_zap_hva(ctx, 0, TASK_SIZE_MAX);
+	ctx->mn_seq++;
+	spin_unlock(&ctx->lock);
+	if (n)
+		ctx_flush_remote(ctx);
+}
+
+static const struct mmu_notifier_ops ctx_mn_ops = {
+	.invalidate_range_start = ctx_mn_invalidate_range_start,
+	.invalidate_range_end = ctx_mn_invalidate_range_end,
+	.release = ctx_mn_release,
+};
+
+struct dune_ctx *ctx_create(void)
+{
+	struct dune_ctx *ctx;
+	int r = -ENOMEM;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&ctx->lock);
+	ctx->cpu_flushed_gen = kcalloc(nr_cpu_ids, sizeof(u64), GFP_KERNEL);
+	if (!ctx->cpu_flushed_gen)
+		goto free_ctx;
+	if (!zalloc_cpumask_var(&ctx->in_guest, GFP_KERNEL))
+		goto free_gens;
+	/* Generation 0 is "never flushed": every CPU flushes once at first. */
+	ctx->flush_gen = 1;
+	if (ctx_topup_cache(ctx))
+		goto free_cache;
+	ctx->ept_ops = (struct ept_pt_ops){
+		.alloc = ctx_ept_alloc,
+		.free = ctx_ept_free,
+		.pa_to_table = ctx_ept_pa_to_table,
+		.opaque = ctx,
+	};
+	r = ept_pt_init(&ctx->ept, &ctx->ept_ops, vmx_caps.uapi.maxphyaddr);
+	if (r)
+		goto free_cache;
+	ctx->eptp = ept_pt_eptp(&ctx->ept, cpu_has_ept_ad());
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	ctx->mn.ops = &ctx_mn_ops;
+	r = mmu_notifier_register(&ctx->mn, ctx->mm);
+	if (r)
+		goto drop_mm;
+	return ctx;
+
+drop_mm:
+	mmdrop(ctx->mm);
+	ept_pt_destroy(&ctx->ept);
+free_cache:
+	while (ctx->nr_cache)
+		free_page((unsigned long)ctx->cache[--ctx->nr_cache]);
+	free_cpumask_var(ctx->in_guest);
+free_gens:
+	kfree(ctx->cpu_flushed_gen);
+free_ctx:
+	kfree(ctx);
+	return ERR_PTR(r);
+}
+
+/* The last vCPU is gone (they hold the ctx file), so no guest runs. */
+void ctx_destroy(struct dune_ctx *ctx)
+{
+	mmu_notifier_unregister(&ctx->mn, ctx->mm);
+	mmdrop(ctx->mm);
+	ept_pt_destroy(&ctx->ept);
+	while (ctx->nr_cache)
+		free_page((unsigned long)ctx->cache[--ctx->nr_cache]);
+	free_cpumask_var(ctx->in_guest);
+	kfree(ctx->cpu_flushed_gen);
+	kfree(ctx);
+}
+
+int ctx_set_slot(struct dune_ctx *ctx, const struct dune_slot *slot)
+{
+	u64 limit = 1ull << vmx_caps.uapi.maxphyaddr;
+	int i;
+
+	if (slot->index >= DUNE_MAX_SLOTS || slot->flags)
+		return -EINVAL;
+	if (slot->size) {
+		if ((slot->gpa | slot->hva | slot->size) & ~PAGE_MASK)
+			return -EINVAL;
+		if (slot->gpa + slot->size < slot->gpa ||
+		    slot->gpa + slot->size > limit)
+			return -ERANGE;
+		if (slot->hva + slot->size < slot->hva ||
+		    slot->hva + slot->size > TASK_SIZE_MAX)
+			return -EINVAL;
+	}
+
+	spin_lock(&ctx->lock);
+	for (i = 0; slot->size && i < DUNE_MAX_SLOTS; i++) {
+		const struct dune_slot *s = &ctx->slots[i];
+
+		if (i == slot->index || !s->size)
+			continue;
+		if (slot->gpa < s->gpa + s->size && s->gpa < slot->gpa + slot->size) {
+			spin_unlock(&ctx->lock);
+			return -EEXIST;
+		}
+	}
+	/* Whatever the old slot mapped is gone. */
+	if (ctx->slots[slot->index].size &&
+	    ept_pt_zap(&ctx->ept, ctx->slots[slot->index].gpa,
+		       ctx->slots[slot->index].gpa + ctx->slots[slot->index].size))
+		ctx->flush_gen++;
+	ctx->slots[slot->index] = *slot;
+	ctx->mn_seq++;
+	spin_unlock(&ctx->lock);
+	ctx_flush_remote(ctx);
+	return 0;
+}
+
+void ctx_enter_cpu(struct dune_ctx *ctx, int cpu)
+{
+	u64 gen;
+
+	/* Publish "in guest" before sampling the generation (pairs with
+	 * ctx_flush_remote): either we see the new gen or the zapper IPIs us.
+	 */
+	cpumask_set_cpu(cpu, ctx->in_guest);
+	smp_mb();
+	gen = READ_ONCE(ctx->flush_gen);
+	if (ctx->cpu_flushed_gen[cpu] != gen) {
+		if (cpu_has_invept_single())
+			vmx_invept(VMX_EPT_EXTENT_CONTEXT, ctx->eptp);
+		else
+			vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+		ctx->cpu_flushed_gen[cpu] = gen;
+	}
+}
+
+void ctx_leave_cpu(struct dune_ctx *ctx, int cpu)
+{
+	cpumask_clear_cpu(cpu, ctx->in_guest);
+}
+
+static bool ctx_gpa_to_hva(struct dune_ctx *ctx, u64 gpa, unsigned long *hva)
+{
+	int i;
+
+	for (i = 0; i < DUNE_MAX_SLOTS; i++) {
+		const struct dune_slot *s = &ctx->slots[i];
+
+		if (s->size && gpa >= s->gpa && gpa - s->gpa < s->size) {
+			*hva = s->hva + (gpa - s->gpa);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * VM_PFNMAP/VM_IO mappings (the vDSO's vvar pages, device mappings) have
+ * no struct page for get_user_pages: read the process's own PTE instead.
+ * Called with the mmap lock held.
+ */
+static int ept_pfnmap_lookup(struct vm_area_struct *vma, unsigned long hva,
+			     bool write, u64 *pfn, bool *writable)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	struct follow_pfnmap_args args = { .vma = vma, .address = hva };
+	int r = follow_pfnmap_start(&args);
+
+	if (r)
+		return r;
+	*pfn = args.pfn;
+	*writable = args.writable;
+	follow_pfnmap_end(&args);
+#else
+	spinlock_t *ptl;
+	pte_t *ptep;
+	int r = follow_pte(vma->vm_mm, hva, &ptep, &ptl);
+
+	if (r)
+		return r;
+	*pfn = pte_pfn(*ptep);
+	*writable = pte_write(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+#endif
+	return (write && !*writable) ? -EFAULT : 0;
+}
+
+int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
+			 bool exec, u64 *ept_maps)
+{
+	struct mm_struct *mm = ctx->mm;
+	struct vm_area_struct *vma;
+	unsigned long hva, seq;
+	struct page *page = NULL;
+	u64 hpa, flags = EPT_R;
+	bool pfnmap, writable = false;
+	u64 pfn = 0;
+	long got;
+	int r;
+
+	r = ctx_topup_cache(ctx);
+	if (r)
+		return r;
+
+	spin_lock(&ctx->lock);
+	seq = ctx->mn_seq;
+	r = ctx_gpa_to_hva(ctx, gpa, &hva) ? 0 : -EFAULT;
+	spin_unlock(&ctx->lock);
+	if (r)
+		return r;
+	/* Pairs with the lock in invalidate_range_end: seq before the walk. */
+	smp_rmb();
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, hva);
+	if (!vma || hva < vma->vm_start ||
+	    !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) ||
+	    (write && !(vma->vm_flags & VM_WRITE)) ||
+	    (exec && !(vma->vm_flags & VM_EXEC))) {
+		mmap_read_unlock(mm);
+		return -EFAULT;
+	}
+	if (vma->vm_flags & VM_EXEC)
+		flags |= EPT_X;
+	pfnmap = vma->vm_flags & (VM_IO | VM_PFNMAP);
+	if (pfnmap) {
+		r = ept_pfnmap_lookup(vma, hva, write, &pfn, &writable);
+		if (r) {
+			bool unlocked = false;
+
+			/* Not faulted in yet: let Linux do it, then look again. */
+			r = fixup_user_fault(mm, hva, write ? FAULT_FLAG_WRITE : 0,
+					     &unlocked);
+			if (!r) {
+				vma = find_vma(mm, hva);
+				r = (vma && hva >= vma->vm_start) ?
+					    ept_pfnmap_lookup(vma, hva, write,
+							      &pfn, &writable) :
+					    -EFAULT;
+			}
+		}
+		mmap_read_unlock(mm);
+		if (r)
+			return -EFAULT;
+		hpa = pfn << PAGE_SHIFT;
+		flags |= writable ? EPT_W : 0;
+		flags |= pfn_valid(pfn) ? EPT_MT_WB : EPT_MT_UC;
+	} else {
+		mmap_read_unlock(mm);
+		got = get_user_pages_unlocked(hva & PAGE_MASK, 1, &page,
+					      write ? FOLL_WRITE : 0);
+		if (got != 1)
+			return got == -ENOMEM ? -ENOMEM : -EFAULT;
+		hpa = page_to_phys(page);
+		/* Writable only once asked for: the write broke COW for us. */
+		flags |= (write ? EPT_W : 0) | EPT_MT_WB;
+	}
+
+	spin_lock(&ctx->lock);
+	if (ctx->mn_active || ctx->mn_seq != seq) {
+		/* The page may already be stale; let the guest fault again. */
+		r = 0;
+	} else {
+		r = ept_pt_map(&ctx->ept, gpa & PAGE_MASK, hpa, flags, false);
+		if (!r)
+			(*ept_maps)++;
+	}
+	spin_unlock(&ctx->lock);
+	if (page)
+		put_page(page);
+	return r;
+}

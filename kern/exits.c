@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VM exit handlers, one per basic exit reason (SDM appendix C), each with
+ * a one-line contract.  A handler returns 1 to re-enter the guest, 0 to
+ * return to user space with the dune_run filled in, or a negative errno.
+ * What a process could not do natively (I/O, MSRs, CR writes, VMX
+ * instructions) gets the exception a CPU would raise, through the guest's
+ * own IDT; what the module cannot make sense of is fatal for the vCPU,
+ * never for the host.
+ */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <asm/msr.h>
+#include <asm/fpu/xcr.h>
+#include <asm/processor.h>
+#include <asm/trapnr.h>
+
+#include "vcpu.h"
+#include "vmx_ops.h"
+
+void vcpu_inject_exception(struct dune_vcpu *vcpu, int vector, bool has_error,
+			   u32 error)
+{
+	vcpu->pending_event = vector | INTR_TYPE_HARD_EXCEPTION |
+			      INTR_INFO_VALID_MASK |
+			      (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
+	vcpu->pending_error = error;
+	vcpu->pending_len = 0;
+}
+
+void vcpu_skip_instruction(struct dune_vcpu *vcpu)
+{
+	vcpu->regs.rip += vcpu->exit_instr_len;
+	vcpu->regs_dirty = true;
+}
+
+static int inject_gp(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	vcpu_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+static int inject_ud(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	vcpu_inject_exception(vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+int vcpu_fatal(struct dune_vcpu *vcpu, struct dune_run *run, const char *why)
+{
+	vcpu->dead = true;
+	run->exit_reason = DUNE_EXIT_FATAL;
+	run->vmx_exit_reason = vcpu->exit_reason;
+	run->exit_qual = vcpu->exit_qual;
+	pr_warn_ratelimited("dune: pid %d: %s: exit reason 0x%x, qualification 0x%llx, rip 0x%llx, rsp 0x%llx, VM-instruction error %u\n",
+			    task_pid_nr(current), why, vcpu->exit_reason,
+			    vcpu->exit_qual, vcpu->regs.rip, vcpu->regs.rsp,
+			    vmcs_read32(VM_INSTRUCTION_ERROR));
+	return 0;
+}
+
+/* Host NMIs and machine checks go to the host's handlers. */
+static int handle_exception_nmi(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u32 info = vcpu->exit_intr_info;
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+	u32 vector = info & INTR_INFO_VECTOR_MASK;
+
+	if (type == INTR_TYPE_NMI_INTR) {
+		/* Unblocked NMIs: run the host's handler through its IDT. */
+		asm volatile("int $2");
+		return 1;
+	}
+	if (vector == X86_TRAP_MC) {
+		asm volatile("int $18");
+		return 1;
+	}
+	return vcpu_fatal(vcpu, run, "unexpected exception exit");
+}
+
+/* The interrupt is handled by the host once interrupts are back on. */
+static int handle_external_interrupt(struct dune_vcpu *vcpu,
+				     struct dune_run *run)
+{
+	return 1;
+}
+
+static int handle_triple_fault(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	return vcpu_fatal(vcpu, run, "triple fault in the guest");
+}
+
+/* CPUID: the host's answer, with VMX hidden (the guest cannot use it). */
+static int handle_cpuid(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u32 eax = vcpu->regs.rax, ecx = vcpu->regs.rcx, ebx, edx;
+
+	cpuid_count(eax, ecx, &eax, &ebx, &ecx, &edx);
+	if ((u32)vcpu->regs.rax == 1)
+		ecx &= ~(1u << 5);
+	vcpu->regs.rax = eax;
+	vcpu->regs.rbx = ebx;
+	vcpu->regs.rcx = ecx;
+	vcpu->regs.rdx = edx;
+	vcpu_skip_instruction(vcpu);
+	return 1;
+}
+
+/* HLT: nothing to wait for; give the CPU away and go on. */
+static int handle_hlt(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	vcpu_skip_instruction(vcpu);
+	cond_resched();
+	return 1;
+}
+
+/* VMCALL: a system call for Linux, run by user space. */
+static int handle_vmcall(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	vcpu_skip_instruction(vcpu);
+	run->exit_reason = DUNE_EXIT_VMCALL;
+	run->vmx_exit_reason = vcpu->exit_reason;
+	return 0;
+}
+
+/*
+ * CR access: only a CR3 load is honoured (if the CPU forces CR3-load
+ * exiting); CR0/CR4 belong to the module.  SDM table 28-3.
+ */
+static int handle_cr(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u64 q = vcpu->exit_qual;
+	int cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+	u64 *gprs = (u64 *)&vcpu->regs;
+
+	if (cr == 3 && type == 0 && reg != 4) {
+		u64 val = gprs[reg];
+
+		if (val & ~((1ull << vmx_caps.uapi.maxphyaddr) - 1) & ~0xfffull)
+			return inject_gp(vcpu, run);
+		vmcs_writel(GUEST_CR3, val);
+		vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vcpu->vpid, 0);
+		vcpu_skip_instruction(vcpu);
+		return 1;
+	}
+	if (cr == 3 && type == 1 && reg != 4) {
+		gprs[reg] = vmcs_readl(GUEST_CR3);
+		vcpu_skip_instruction(vcpu);
+		return 1;
+	}
+	return inject_gp(vcpu, run);
+}
+
+static u64 *vcpu_msr_slot(struct dune_vcpu *vcpu, u32 msr)
+{
+	switch (msr) {
+	case MSR_KERNEL_GS_BASE:
+		return &vcpu->guest_kernel_gs_base;
+	case MSR_LSTAR:
+		return &vcpu->guest_lstar;
+	case MSR_STAR:
+		return &vcpu->guest_star;
+	case MSR_SYSCALL_MASK:
+		return &vcpu->guest_sfmask;
+	default:
+		return NULL;
+	}
+}
+
+/* RDMSR: libdune's own syscall MSRs and the segment bases; else #GP. */
+static int handle_rdmsr(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u32 msr = vcpu->regs.rcx;
+	u64 *slot = vcpu_msr_slot(vcpu, msr), val;
+
+	if (slot)
+		val = *slot;
+	else if (msr == MSR_FS_BASE)
+		val = vmcs_readl(GUEST_FS_BASE);
+	else if (msr == MSR_GS_BASE)
+		val = vmcs_readl(GUEST_GS_BASE);
+	else
+		return inject_gp(vcpu, run);
+	vcpu->regs.rax = (u32)val;
+	vcpu->regs.rdx = val >> 32;
+	vcpu_skip_instruction(vcpu);
+	return 1;
+}
+
+/* WRMSR: only libdune's own syscall MSRs; a canonical value; else #GP. */
+static int handle_wrmsr(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u64 *slot = vcpu_msr_slot(vcpu, vcpu->regs.rcx);
+	u64 val = (u32)vcpu->regs.rax | (vcpu->regs.rdx << 32);
+
+	if (!slot)
+		return inject_gp(vcpu, run);
+	if (slot != &vcpu->guest_star && slot != &vcpu->guest_sfmask &&
+	    val != (u64)(((s64)val << 16) >> 16))
+		return inject_gp(vcpu, run);
+	*slot = val;
+	vcpu_skip_instruction(vcpu);
+	return 1;
+}
+
+static int handle_invalid_state(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	return vcpu_fatal(vcpu, run, "VM entry failed: invalid guest state");
+}
+
+static int handle_ept_violation(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u64 q = vcpu->exit_qual;
+	/* SDM table 28-7: bit 1 write, bit 2 fetch, bit 7 linear valid */
+	bool write = q & EPT_VIOLATION_ACC_WRITE;
+	bool exec = q & EPT_VIOLATION_ACC_INSTR;
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	int r;
+
+	r = ept_handle_violation(vcpu->ctx, gpa, write, exec,
+				 &vcpu->stats.ept_maps);
+	if (r != -EFAULT)
+		return r ?: 1;
+
+	/* The process may not do this either: let user space reproduce it. */
+	run->exit_reason = DUNE_EXIT_FAULT;
+	run->vmx_exit_reason = vcpu->exit_reason;
+	run->exit_qual = q;
+	run->fault_gpa = gpa;
+	run->fault_flags = write ? DUNE_FAULT_WRITE :
+			   exec	 ? DUNE_FAULT_EXEC :
+				   DUNE_FAULT_READ;
+	if (q & EPT_VIOLATION_GVA_IS_VALID) {
+		run->fault_addr = vmcs_readl(GUEST_LINEAR_ADDRESS);
+		run->fault_flags |= DUNE_FAULT_LINEAR;
+	}
+	/* Whatever event was being delivered is redone after the retry. */
+	return 0;
+}
+
+static int handle_ept_misconfig(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	vcpu->exit_qual = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	return vcpu_fatal(vcpu, run, "EPT misconfiguration (dune.ko bug)");
+}
+
+/* XSETBV: the thread's XCR0 is the guest's; only that value is accepted. */
+static int handle_xsetbv(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u64 val = (u32)vcpu->regs.rax | (vcpu->regs.rdx << 32);
+
+	if ((u32)vcpu->regs.rcx != 0 || val != xgetbv(XCR_XFEATURE_ENABLED_MASK))
+		return inject_gp(vcpu, run);
+	vcpu_skip_instruction(vcpu);
+	return 1;
+}
+
+/* WBINVD: harmless to skip; a process has no business flushing caches. */
+static int handle_wbinvd(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	vcpu_skip_instruction(vcpu);
+	return 1;
+}
+
+typedef int (*exit_handler_t)(struct dune_vcpu *, struct dune_run *);
+
+static const exit_handler_t exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = inject_gp,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = inject_ud,
+	[EXIT_REASON_VMLAUNCH] = inject_ud,
+	[EXIT_REASON_VMPTRLD] = inject_ud,
+	[EXIT_REASON_VMPTRST] = inject_ud,
+	[EXIT_REASON_VMREAD] = inject_ud,
+	[EXIT_REASON_VMRESUME] = inject_ud,
+	[EXIT_REASON_VMWRITE] = inject_ud,
+	[EXIT_REASON_VMOFF] = inject_ud,
+	[EXIT_REASON_VMON] = inject_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr,
+	[EXIT_REASON_IO_INSTRUCTION] = inject_gp,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_INVALID_STATE] = handle_invalid_state,
+	[EXIT_REASON_MWAIT_INSTRUCTION] = inject_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = inject_ud,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_INVEPT] = inject_ud,
+	[EXIT_REASON_INVVPID] = inject_ud,
+	[EXIT_REASON_WBINVD] = handle_wbinvd,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_VMFUNC] = inject_ud,
+};
+
+int vcpu_handle_exit(struct dune_vcpu *vcpu, struct dune_run *run)
+{
+	u16 basic = vcpu->exit_reason;
+
+	if (vcpu->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+		return vcpu_fatal(vcpu, run, "VM entry failed");
+	if (basic < ARRAY_SIZE(exit_handlers) && exit_handlers[basic])
+		return exit_handlers[basic](vcpu, run);
+	return vcpu_fatal(vcpu, run, "unexpected VM exit");
+}

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vCPUs: VMCS setup, loading a VMCS on the CPU the thread runs on, and
+ * the run loop.  A vCPU runs its owner thread in VMX non-root mode, 64-bit,
+ * CPL 0, on the page tables libdune built; FS/GS bases and the FPU/SSE/AVX
+ * state are the thread's own, so the guest *is* the thread.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+#include <asm/trapnr.h>
+
+#include "vcpu.h"
+#include "vmx_ops.h"
+
+void dune_vmx_exit(void);
+int dune_vmx_enter(struct dune_regs *regs, int launched);
+
+static DEFINE_PER_CPU(void *, current_vmcs);
+static LIST_HEAD(vcpu_list);
+static DEFINE_SPINLOCK(vcpu_list_lock);
+static void *msr_bitmap;		/* all ones: every MSR access exits */
+
+/* Host values that are the same on every CPU, read once. */
+static u64 host_efer, host_pat, host_lstar, host_star, host_sfmask;
+static u64 host_sysenter_cs, host_sysenter_esp, host_sysenter_eip;
+
+/* The VMX controls we use, computed once from the capability MSRs. */
+static u32 ctl_pin, ctl_cpu, ctl_cpu2, ctl_exit, ctl_entry;
+
+int vcpu_init(void)
+{
+	const struct vmx_msrs *m = &vmx_caps.msrs;
+	int r;
+
+	/* vmenter.S hard-codes this encoding. */
+	BUILD_BUG_ON(HOST_RSP != 0x6c14);
+	BUILD_BUG_ON(offsetof(struct dune_regs, r15) != 120);
+
+	/* SDM 25.6.1: external interrupts and NMIs belong to the host. */
+	r = vmx_ctl_adjust(m->pinbased,
+			   PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+			   PIN_BASED_VIRTUAL_NMIS, &ctl_pin);
+	/*
+	 * SDM 25.6.2: HLT/MWAIT/MONITOR/IO exit (a process may not do them);
+	 * every MSR access goes through the bitmap; CR3 belongs to the guest.
+	 */
+	r = r ?: vmx_ctl_adjust(m->procbased,
+				CPU_BASED_HLT_EXITING | CPU_BASED_MWAIT_EXITING |
+					CPU_BASED_MONITOR_EXITING |
+					CPU_BASED_UNCOND_IO_EXITING |
+					CPU_BASED_USE_MSR_BITMAPS |
+					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+				0, &ctl_cpu);
+	/* RDTSCP also gates RDPID, which the vDSO's getcpu may use. */
+	r = r ?: vmx_ctl_adjust(m->procbased2,
+				SECONDARY_EXEC_ENABLE_EPT |
+					SECONDARY_EXEC_ENABLE_VPID,
+				SECONDARY_EXEC_ENABLE_RDTSCP |
+					SECONDARY_EXEC_ENABLE_INVPCID |
+					SECONDARY_EXEC_WBINVD_EXITING,
+				&ctl_cpu2);
+	/* SDM 25.7.1 / 25.8.1: 64-bit host and guest, EFER switched. */
+	r = r ?: vmx_ctl_adjust(m->exit,
+				VM_EXIT_HOST_ADDR_SPACE_SIZE |
+					VM_EXIT_LOAD_IA32_EFER,
+				VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT,
+				&ctl_exit);
+	r = r ?: vmx_ctl_adjust(m->entry,
+				VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER,
+				VM_ENTRY_LOAD_IA32_PAT, &ctl_entry);
+	if (r) {
+		pr_err("dune: cannot load: the CPU does not allow a VMX control dune needs\n");
+		return -ENODEV;
+	}
+
+	msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
+	if (!msr_bitmap)
+		return -ENOMEM;
+	memset(msr_bitmap, 0xff, PAGE_SIZE);
+
+	rdmsrl(MSR_EFER, host_efer);
+	rdmsrl(MSR_IA32_CR_PAT, host_pat);
+	rdmsrl(MSR_LSTAR, host_lstar);
+	rdmsrl(MSR_STAR, host_star);
+	rdmsrl(MSR_SYSCALL_MASK, host_sfmask);
+	rdmsrl(MSR_IA32_SYSENTER_CS, host_sysenter_cs);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, host_sysenter_esp);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, host_sysenter_eip);
+	return 0;
+}
+
+void vcpu_exit(void)
+{
+	free_page((unsigned long)msr_bitmap);
+}
+
+/* TSS base from the TSS descriptor in this CPU's GDT (SDM 8.2.3). */
+static unsigned long host_tr_base(const struct desc_ptr *gdt)
+{
+	struct ldttss_desc *d =
+		(struct ldttss_desc *)(gdt->address + GDT_ENTRY_TSS * 8);
+
+	return d->base0 | ((unsigned long)d->base1 << 16) |
+	       ((unsigned long)d->base2 << 24) |
+	       ((unsigned long)d->base3 << 32);
+}
+
+/* Host state that differs per CPU; written when the VMCS moves here. */
+static void vcpu_set_host_cpu_state(void)
+{
+	struct desc_ptr gdt, idt;
+
+	native_store_gdt(&gdt);
+	store_idt(&idt);
+	vmcs_writel(HOST_TR_BASE, host_tr_base(&gdt));
+	vmcs_writel(HOST_GDTR_BASE, gdt.address);
+	vmcs_writel(HOST_IDTR_BASE, idt.address);
+}
+
+static void __vcpu_clear(void *arg)
+{
+	struct dune_vcpu *vcpu = arg;
+
+	if (vcpu->cpu != smp_processor_id())
+		return;
+	vmcs_clear(__pa(vcpu->vmcs));
+	if (this_cpu_read(current_vmcs) == vcpu->vmcs)
+		this_cpu_write(current_vmcs, NULL);
+	vcpu->cpu = -1;
+	vcpu->launched = false;
+}
+
+/* SDM 25.11.1: VMCLEAR every VMCS active here before VMXOFF. */
+void vcpu_clear_all_on_this_cpu(void)
+{
+	struct dune_vcpu *vcpu;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vcpu_list_lock, flags);
+	list_for_each_entry(vcpu, &vcpu_list, node)
+		__vcpu_clear(vcpu);
+	spin_unlock_irqrestore(&vcpu_list_lock, flags);
+}
+
+/*
+ * Make the vCPU's VMCS current on this CPU (preemption off).  SDM 25.11.1:
+ * a VMCS active on another CPU must be VMCLEARed there first.
+ */
+static void vcpu_load(struct dune_vcpu *vcpu)
+{
+	int cpu = smp_processor_id();
+
+	if (vcpu->cpu != cpu) {
+		if (vcpu->cpu >= 0)
+			smp_call_function_single(vcpu->cpu, __vcpu_clear, vcpu,
+						 1);
+		vmcs_load(__pa(vcpu->vmcs));
+		this_cpu_write(current_vmcs, vcpu->vmcs);
+		vcpu->cpu = cpu;
+		vcpu_set_host_cpu_state();
+	} else if (this_cpu_read(current_vmcs) != vcpu->vmcs) {
+		vmcs_load(__pa(vcpu->vmcs));
+		this_cpu_write(current_vmcs, vcpu->vmcs);
+	}
+}
+
+static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
+			    const struct dune_vcpu_config *cfg)
+{
+	const struct vmx_msrs *m = &vmx_caps.msrs;
+	u64 cr0, cr4;
+
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl_pin);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl_cpu);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl_cpu2);
+	vmcs_write32(VM_EXIT_CONTROLS, ctl_exit);
+	vmcs_write32(VM_ENTRY_CONTROLS, ctl_entry);
+	/* #MC must reach the host's handler; the guest's IDT takes the rest. */
+	vmcs_write32(EXCEPTION_BITMAP, 1u << X86_TRAP_MC);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write64(MSR_BITMAP, __pa(msr_bitmap));
+	vmcs_write64(EPT_POINTER, vcpu->ctx->eptp);
+	vmcs_write16(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
+	/* SDM 26.3.1.5: no VMCS shadowing, so the link pointer is all ones. */
+	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
+
+	/* Host state (SDM 26.2.2-26.2.4); per-entry parts in vcpu_enter. */
+	vmcs_writel(HOST_CR0, read_cr0());
+	vmcs_writel(HOST_CR3, __read_cr3());
+	vmcs_writel(HOST_CR4, cr4_read_shadow());
+	vmcs_write16(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write16(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write16(HOST_DS_SELECTOR, 0);
+	vmcs_write16(HOST_ES_SELECTOR, 0);
+	vmcs_write16(HOST_FS_SELECTOR, 0);
+	vmcs_write16(HOST_GS_SELECTOR, 0);
+	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_write32(HOST_IA32_SYSENTER_CS, host_sysenter_cs);
+	vmcs_writel(HOST_IA32_SYSENTER_ESP, host_sysenter_esp);
+	vmcs_writel(HOST_IA32_SYSENTER_EIP, host_sysenter_eip);
+	vmcs_write64(HOST_IA32_EFER, host_efer);
+	if (ctl_exit & VM_EXIT_LOAD_IA32_PAT)
+		vmcs_write64(HOST_IA32_PAT, host_pat);
+	vmcs_writel(HOST_RIP, (unsigned long)dune_vmx_exit);
+	vcpu_set_host_cpu_state();
+
+	/*
+	 * Guest control registers: paging, protected, write-protect, FPU
+	 * native errors; the CPU's fixed bits (SDM A.7, A.8) on top.  The
+	 * guest owns none of their bits: a change exits (and is refused).
+	 */
+	cr0 = vmx_cr_fixup(X86_CR0_PG | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET |
+				   X86_CR0_MP | X86_CR0_PE,
+			   m->cr0_fixed0, m->cr0_fixed1);
+	cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
+	      (cr4_read_shadow() & X86_CR4_OSXSAVE);
+	cr4 = vmx_cr_fixup(cr4, m->cr4_fixed0, m->cr4_fixed1);
+	vmcs_writel(GUEST_CR0, cr0);
+	vmcs_writel(CR0_READ_SHADOW, cr0);
+	vmcs_writel(CR0_GUEST_HOST_MASK, ~0ul);
+	vmcs_writel(GUEST_CR4, cr4);
+	vmcs_writel(CR4_READ_SHADOW, cr4 & ~X86_CR4_VMXE);
+	vmcs_writel(CR4_GUEST_HOST_MASK, ~0ul);
+	vmcs_writel(GUEST_CR3, cfg->cr3);
+	vmcs_write64(GUEST_IA32_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NX);
+	if (ctl_entry & VM_ENTRY_LOAD_IA32_PAT)
+		vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ull);
+	/* SDM 17.2.4: DR7 bit 10 reads as 1 */
+	vmcs_writel(GUEST_DR7, 0x400);
+	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+
+	/* Flat 64-bit segments (SDM 26.3.1.2): code 0xa09b, data 0xc093. */
+	vmcs_write16(GUEST_CS_SELECTOR, cfg->cs);
+	vmcs_writel(GUEST_CS_BASE, 0);
+	vmcs_write32(GUEST_CS_LIMIT, 0xffffffff);
+	vmcs_write32(GUEST_CS_AR_BYTES, 0xa09b);
+#define GUEST_DATA_SEG(seg)                                      \
+	do {                                                     \
+		vmcs_write16(GUEST_##seg##_SELECTOR, cfg->ds);   \
+		vmcs_writel(GUEST_##seg##_BASE, 0);              \
+		vmcs_write32(GUEST_##seg##_LIMIT, 0xffffffff);   \
+		vmcs_write32(GUEST_##seg##_AR_BYTES, 0xc093);    \
+	} while (0)
+	GUEST_DATA_SEG(SS);
+	GUEST_DATA_SEG(DS);
+	GUEST_DATA_SEG(ES);
+	GUEST_DATA_SEG(FS);
+	GUEST_DATA_SEG(GS);
+#undef GUEST_DATA_SEG
+	vmcs_write16(GUEST_LDTR_SELECTOR, 0);
+	vmcs_writel(GUEST_LDTR_BASE, 0);
+	vmcs_write32(GUEST_LDTR_LIMIT, 0);
+	vmcs_write32(GUEST_LDTR_AR_BYTES, VMX_AR_UNUSABLE_MASK);
+	vmcs_write16(GUEST_TR_SELECTOR, cfg->tr);
+	vmcs_writel(GUEST_TR_BASE, cfg->tss_base);
+	vmcs_write32(GUEST_TR_LIMIT, 0x67);
+	vmcs_write32(GUEST_TR_AR_BYTES, 0x8b); /* busy 64-bit TSS, present */
+	vmcs_writel(GUEST_GDTR_BASE, cfg->gdt_base);
+	vmcs_write32(GUEST_GDTR_LIMIT, cfg->gdt_limit);
+	vmcs_writel(GUEST_IDTR_BASE, cfg->idt_base);
+	vmcs_write32(GUEST_IDTR_LIMIT, cfg->idt_limit);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writel(GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(GUEST_SYSENTER_EIP, 0);
+	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}
+
+/* SDM 3.4.3: bits a guest may hold in RFLAGS; bit 1 is always set. */
+#define GUEST_RFLAGS_OK                                                   \
+	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF |  \
+	 X86_EFLAGS_SF | X86_EFLAGS_TF | X86_EFLAGS_IF | X86_EFLAGS_DF |  \
+	 X86_EFLAGS_OF | X86_EFLAGS_AC | X86_EFLAGS_ID)
+
+static int vcpu_check_regs(const struct dune_regs *r)
+{
+	/* A non-canonical RIP would fail VM entry (SDM 26.3.1.4). */
+	if (r->rip != (u64)(((s64)r->rip << 16) >> 16))
+		return -EINVAL;
+	return 0;
+}
+
+static void vcpu_write_regs(struct dune_vcpu *vcpu)
+{
+	vmcs_writel(GUEST_RSP, vcpu->regs.rsp);
+	vmcs_writel(GUEST_RIP, vcpu->regs.rip);
+	vmcs_writel(GUEST_RFLAGS, (vcpu->regs.rflags & GUEST_RFLAGS_OK) |
+					  X86_EFLAGS_FIXED);
+	vcpu->regs_dirty = false;
+}
+
+/*
+ * One VM entry and exit, with interrupts off around it.  Everything the
+ * hardware does not switch is switched here: the syscall MSRs and
+ * KERNEL_GS_BASE, CR2, and the GDT limit (SDM 28.5.2 sets it to 0xffff).
+ */
+static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
+{
+	u64 host_kgs, fs_base, gs_base;
+	struct desc_ptr gdt;
+	u16 ds, es;
+	int fail;
+
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	ctx_enter_cpu(vcpu->ctx, cpu);
+
+	vmcs_writel(HOST_CR3, __read_cr3());
+	vmcs_writel(HOST_CR4, cr4_read_shadow());
+	rdmsrl(MSR_FS_BASE, fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, host_kgs);
+	vmcs_writel(HOST_FS_BASE, fs_base);
+	rdmsrl(MSR_GS_BASE, gs_base);
+	vmcs_writel(HOST_GS_BASE, gs_base);
+	/* The guest's FS/GS bases are the thread's user bases. */
+	vmcs_writel(GUEST_FS_BASE, fs_base);
+	vmcs_writel(GUEST_GS_BASE, host_kgs);
+	if (vcpu->regs_dirty)
+		vcpu_write_regs(vcpu);
+	if (vcpu->pending_event) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vcpu->pending_event);
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vcpu->pending_error);
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vcpu->pending_len);
+		vcpu->pending_event = 0;
+	}
+
+	savesegment(ds, ds);
+	savesegment(es, es);
+	native_store_gdt(&gdt);
+	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	wrmsrl(MSR_LSTAR, vcpu->guest_lstar);
+	wrmsrl(MSR_STAR, vcpu->guest_star);
+	wrmsrl(MSR_SYSCALL_MASK, vcpu->guest_sfmask);
+	if (native_read_cr2() != vcpu->cr2)
+		native_write_cr2(vcpu->cr2);
+
+	fail = dune_vmx_enter(&vcpu->regs, vcpu->launched);
+
+	vcpu->cr2 = native_read_cr2();
+	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, host_kgs);
+	wrmsrl(MSR_LSTAR, host_lstar);
+	wrmsrl(MSR_STAR, host_star);
+	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
+	native_load_gdt(&gdt);
+	/* VM exit leaves TR's limit at 0x67, cutting off the I/O bitmap. */
+	invalidate_tss_limit();
+	if (ds)
+		loadsegment(ds, ds);
+	if (es)
+		loadsegment(es, es);
+	ctx_leave_cpu(vcpu->ctx, cpu);
+	vcpu->stats.entries++;
+	if (fail)
+		return -EIO;
+
+	vcpu->launched = true;
+	vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);
+	vcpu->exit_qual = vmcs_readl(EXIT_QUALIFICATION);
+	vcpu->exit_intr_info = vmcs_read32(VM_EXIT_INTR_INFO);
+	vcpu->exit_instr_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	vcpu->regs.rsp = vmcs_readl(GUEST_RSP);
+	vcpu->regs.rip = vmcs_readl(GUEST_RIP);
+	vcpu->regs.rflags = vmcs_readl(GUEST_RFLAGS);
+	return 0;
+}
+
+/* An event cut short by the exit is delivered again (SDM 28.2.4, 27.2.3). */
+static void vcpu_requeue_vectoring(struct dune_vcpu *vcpu)
+{
+	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+
+	if (!(info & VECTORING_INFO_VALID_MASK))
+		return;
+	vcpu->pending_event = info & ~(1u << 12); /* bit 12: NMI unblocking */
+	vcpu->pending_error = vmcs_read32(IDT_VECTORING_ERROR_CODE);
+	vcpu->pending_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+}
+
+static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
+{
+	struct dune_run run;
+	int cpu, r;
+
+	if (copy_from_user(&run, urun, sizeof(run)))
+		return -EFAULT;
+	if (vcpu_check_regs(&run.regs))
+		return -EINVAL;
+	/* Everything after regs is output. */
+	memset((char *)&run + sizeof(run.regs), 0,
+	       sizeof(run) - sizeof(run.regs));
+	vcpu->regs = run.regs;
+	vcpu->regs_dirty = true;
+
+	for (;;) {
+		if (signal_pending(current)) {
+			run.exit_reason = DUNE_EXIT_SIGNAL;
+			break;
+		}
+		cond_resched();
+
+		preempt_disable();
+		cpu = smp_processor_id();
+		vcpu_load(vcpu);
+		local_irq_disable();
+		/* Checked again with interrupts off: no wakeup may slip by. */
+		if (need_resched() || signal_pending(current)) {
+			local_irq_enable();
+			preempt_enable();
+			continue;
+		}
+		r = vcpu_enter(vcpu, cpu);
+		if (!r)
+			vcpu_requeue_vectoring(vcpu);
+		/* A pending external interrupt is taken right here. */
+		local_irq_enable();
+		preempt_enable();
+
+		if (r) {
+			vcpu->exit_reason = VMX_EXIT_REASONS_FAILED_VMENTRY;
+			vcpu->exit_qual = 0;
+			r = vcpu_fatal(vcpu, &run, "VM entry failed");
+			break;
+		}
+		vcpu->stats.exits++;
+		if ((u16)vcpu->exit_reason < DUNE_NR_EXIT_REASONS)
+			vcpu->stats.by_reason[(u16)vcpu->exit_reason]++;
+		r = vcpu_handle_exit(vcpu, &run);
+		if (r <= 0)
+			break;
+	}
+
+	if (r < 0 && !vcpu->dead)
+		return r;
+	vcpu->stats.user_exits++;
+	run.regs = vcpu->regs;
+	run.guest_cr2 = vcpu->cr2;
+	if (copy_to_user(urun, &run, sizeof(run)))
+		return -EFAULT;
+	return 0;
+}
+
+static bool vcpu_is_owner(struct dune_vcpu *vcpu)
+{
+	return task_pid(current) == vcpu->owner &&
+	       current->mm == vcpu->ctx->mm;
+}
+
+static long vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct dune_vcpu *vcpu = filp->private_data;
+	long r;
+
+	switch (cmd) {
+	case DUNE_RUN:
+		/* One thread drives a vCPU: the one that created it. */
+		if (!vcpu_is_owner(vcpu))
+			return -EPERM;
+		if (!mutex_trylock(&vcpu->lock))
+			return -EBUSY;
+		r = vcpu->dead ? -EIO :
+				 vcpu_run(vcpu, (struct dune_run __user *)arg);
+		mutex_unlock(&vcpu->lock);
+		return r;
+	case DUNE_GET_STATS:
+		if (current->mm != vcpu->ctx->mm)
+			return -EPERM;
+		if (copy_to_user((void __user *)arg, &vcpu->stats,
+				 sizeof(vcpu->stats)))
+			return -EFAULT;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct dune_vcpu *vcpu = filp->private_data;
+	unsigned long flags;
+	int cpu;
+
+	/* Make sure no CPU keeps our VMCS active, then forget it. */
+	cpu = READ_ONCE(vcpu->cpu);
+	if (cpu >= 0)
+		smp_call_function_single(cpu, __vcpu_clear, vcpu, 1);
+	spin_lock_irqsave(&vcpu_list_lock, flags);
+	list_del(&vcpu->node);
+	spin_unlock_irqrestore(&vcpu_list_lock, flags);
+
+	free_page((unsigned long)vcpu->vmcs);
+	vpid_free(vcpu->vpid);
+	put_pid(vcpu->owner);
+	fput(vcpu->ctx_file);
+	kfree(vcpu);
+	return 0;
+}
+
+static const struct file_operations vcpu_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = vcpu_ioctl,
+	.release = vcpu_release,
+	.llseek = noop_llseek,
+};
+
+static void vcpu_flush_vpid(void *arg)
+{
+	int vpid = (long)arg;
+
+	if (!vmx_cpu_is_on())
+		return;
+	if (cpu_has_invvpid_single())
+		vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vpid, 0);
+	else
+		vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0, 0);
+}
+
+int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
+		const struct dune_vcpu_config __user *ucfg)
+{
+	struct dune_vcpu_config cfg;
+	struct dune_vcpu *vcpu;
+	unsigned long flags;
+	size_t i;
+	int r, fd;
+
+	if (copy_from_user(&cfg, ucfg, sizeof(cfg)))
+		return -EFAULT;
+	for (i = 0; i < ARRAY_SIZE(cfg.reserved); i++)
+		if (cfg.reserved[i])
+			return -EINVAL;
+	if (cfg.pad[0] || cfg.pad[1] || cfg.pad[2])
+		return -EINVAL;
+	/* Selectors of the GDT at CPL 0 (SDM 26.3.1.2), page-aligned roots. */
+	if (!cfg.cs || !cfg.ds || !cfg.tr || (cfg.cs | cfg.ds | cfg.tr) & 7 ||
+	    cfg.cs > cfg.gdt_limit || cfg.ds > cfg.gdt_limit ||
+	    cfg.tr > cfg.gdt_limit || (cfg.cr3 & ~PAGE_MASK) ||
+	    cfg.cr3 >= (1ull << vmx_caps.uapi.maxphyaddr))
+		return -EINVAL;
+	if (vcpu_check_regs(&cfg.regs))
+		return -EINVAL;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	mutex_init(&vcpu->lock);
+	INIT_LIST_HEAD(&vcpu->node);
+	vcpu->ctx = ctx;
+	vcpu->cpu = -1;
+	vcpu->regs = cfg.regs;
+	vcpu->regs_dirty = true;
+	vcpu->guest_kernel_gs_base = cfg.kernel_gs_base;
+	vcpu->guest_lstar = cfg.lstar;
+	vcpu->guest_star = cfg.star;
+	vcpu->guest_sfmask = cfg.sfmask;
+	r = vpid_alloc();
+	if (r < 0)
+		goto free_vcpu;
+	vcpu->vpid = r;
+	/* A recycled VPID may still tag another vCPU's translations. */
+	on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid, 1);
+	r = -ENOMEM;
+	vcpu->vmcs = vmx_alloc_vmcs_page(numa_node_id());
+	if (!vcpu->vmcs)
+		goto free_vpid;
+
+	spin_lock_irqsave(&vcpu_list_lock, flags);
+	list_add(&vcpu->node, &vcpu_list);
+	spin_unlock_irqrestore(&vcpu_list_lock, flags);
+
+	preempt_disable();
+	/* SDM 25.11.3: VMCLEAR puts a new VMCS in the "clear" launch state. */
+	vmcs_clear(__pa(vcpu->vmcs));
+	vcpu->cpu = smp_processor_id();
+	vmcs_load(__pa(vcpu->vmcs));
+	this_cpu_write(current_vmcs, vcpu->vmcs);
+	vcpu_setup_vmcs(vcpu, &cfg);
+	preempt_enable();
+
+	vcpu->owner = get_pid(task_pid(current));
+	get_file(ctx_file);
+	vcpu->ctx_file = ctx_file;
+	fd = anon_inode_getfd("dune-vcpu", &vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* release() was not called: undo by hand */
+		fput(ctx_file);
+		put_pid(vcpu->owner);
+		r = fd;
+		goto unlist;
+	}
+	return fd;
+
+unlist:
+	if (READ_ONCE(vcpu->cpu) >= 0)
+		smp_call_function_single(vcpu->cpu, __vcpu_clear, vcpu, 1);
+	spin_lock_irqsave(&vcpu_list_lock, flags);
+	list_del(&vcpu->node);
+	spin_unlock_irqrestore(&vcpu_list_lock, flags);
+	free_page((unsigned long)vcpu->vmcs);
+free_vpid:
+	vpid_free(vcpu->vpid);
+free_vcpu:
+	kfree(vcpu);
+	return r;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One vCPU: the VMCS and state of one Dune thread. */
+#ifndef DUNE_VCPU_H
+#define DUNE_VCPU_H
+
+#include <linux/pid.h>
+#include "dune.h"
+
+struct dune_vcpu {
+	struct dune_ctx *ctx;
+	struct file *ctx_file;		/* reference keeping ctx alive */
+	struct pid *owner;		/* the only thread that may run it */
+	struct mutex lock;		/* one DUNE_RUN at a time */
+	struct list_head node;		/* in vcpu_list */
+
+	void *vmcs;
+	int cpu;			/* where the VMCS is active, or -1 */
+	bool launched;			/* VMLAUNCH done since last VMCLEAR */
+	bool dead;			/* fatal exit happened */
+	int vpid;
+
+	struct dune_regs regs;		/* GPRs; RSP/RIP/RFLAGS in the VMCS */
+	bool regs_dirty;		/* RSP/RIP/RFLAGS to write to the VMCS */
+	u64 cr2;
+	u64 guest_kernel_gs_base, guest_lstar, guest_star, guest_sfmask;
+	u32 pending_event;		/* VM-entry interruption info to inject */
+	u32 pending_error;
+	u32 pending_len;
+
+	/* Exit information, read right after each VM exit. */
+	u32 exit_reason;
+	u64 exit_qual;
+	u32 exit_intr_info;
+	u32 exit_instr_len;
+	u64 guest_linear;
+	u64 guest_phys;
+
+	struct dune_stats stats;
+};
+
+/*
+ * Exit handlers (exits.c).  Each returns 1 to re-enter the guest, 0 to
+ * return to user space with @run filled in, or a negative errno.
+ */
+int vcpu_handle_exit(struct dune_vcpu *vcpu, struct dune_run *run);
+int vcpu_fatal(struct dune_vcpu *vcpu, struct dune_run *run, const char *why);
+
+/* Queue a hardware exception for the next VM entry (SDM 26.6). */
+void vcpu_inject_exception(struct dune_vcpu *vcpu, int vector, bool has_error,
+			   u32 error);
+void vcpu_skip_instruction(struct dune_vcpu *vcpu);
+
+#endif

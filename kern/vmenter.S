@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * VM entry and exit.  dune_vmx_enter(regs, launched) loads the guest's
+ * general-purpose registers from @regs (struct dune_regs layout; RSP, RIP
+ * and RFLAGS live in the VMCS), runs the guest with VMLAUNCH or VMRESUME,
+ * and on VM exit stores them back.  Returns 0 after a VM exit, 1 if the
+ * VM entry itself failed (SDM 31.2: CF or ZF set, no exit happened).
+ *
+ * Hardware loads RSP and RIP from HOST_RSP and HOST_RIP on VM exit
+ * (SDM 28.5.3); every other register holds guest values at that point, so
+ * the only way back to @regs is through the stack.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/unwind_hints.h>
+
+/* VMCS field encoding of HOST_RSP (SDM B.4.4); vcpu.c checks it. */
+#define VMCS_HOST_RSP 0x6c14
+
+#define R_RAX 0
+#define R_RBX 8
+#define R_RCX 16
+#define R_RDX 24
+#define R_RSI 32
+#define R_RDI 40
+#define R_RBP 48
+#define R_R8  64
+#define R_R9  72
+#define R_R10 80
+#define R_R11 88
+#define R_R12 96
+#define R_R13 104
+#define R_R14 112
+#define R_R15 120
+
+.text
+SYM_FUNC_START(dune_vmx_enter)
+	push %rbp
+	mov %rsp, %rbp
+	push %r15
+	push %r14
+	push %r13
+	push %r12
+	push %rbx
+	/* The regs pointer, found again after VM exit at 0(%rsp). */
+	push %rdi
+
+	/* HOST_RSP is the stack as it is now; HOST_RIP was set at setup. */
+	mov $VMCS_HOST_RSP, %eax
+	vmwrite %rsp, %rax
+	jbe .Lfail_early
+
+	/* Flags from this test survive the register loads (MOV keeps them). */
+	test %esi, %esi
+
+	mov R_RAX(%rdi), %rax
+	mov R_RBX(%rdi), %rbx
+	mov R_RCX(%rdi), %rcx
+	mov R_RDX(%rdi), %rdx
+	mov R_RSI(%rdi), %rsi
+	mov R_RBP(%rdi), %rbp
+	mov R_R8(%rdi), %r8
+	mov R_R9(%rdi), %r9
+	mov R_R10(%rdi), %r10
+	mov R_R11(%rdi), %r11
+	mov R_R12(%rdi), %r12
+	mov R_R13(%rdi), %r13
+	mov R_R14(%rdi), %r14
+	mov R_R15(%rdi), %r15
+	mov R_RDI(%rdi), %rdi
+
+	jnz .Lresume
+	vmlaunch
+	jmp .Lfail
+.Lresume:
+	vmresume
+	jmp .Lfail
+
+SYM_INNER_LABEL(dune_vmx_exit, SYM_L_GLOBAL)
+	ENDBR
+	/* Swap the guest's RDI with the saved regs pointer. */
+	xchg %rdi, (%rsp)
+	mov %rax, R_RAX(%rdi)
+	mov %rbx, R_RBX(%rdi)
+	mov %rcx, R_RCX(%rdi)
+	mov %rdx, R_RDX(%rdi)
+	mov %rsi, R_RSI(%rdi)
+	mov %rbp, R_RBP(%rdi)
+	mov %r8, R_R8(%rdi)
+	mov %r9, R_R9(%rdi)
+	mov %r10, R_R10(%rdi)
+	mov %r11, R_R11(%rdi)
+	mov %r12, R_R12(%rdi)
+	mov %r13, R_R13(%rdi)
+	mov %r14, R_R14(%rdi)
+	mov %r15, R_R15(%rdi)
+	pop R_RDI(%rdi)
+	xor %eax, %eax
+	jmp .Lout
+
+.Lfail:
+	pop %rdi
+	mov $1, %eax
+	jmp .Lout
+.Lfail_early:
+	pop %rdi
+	mov $1, %eax
+.Lout:
+	/* No guest value may leak into speculation on the host side. */
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	pop %rbx
+	pop %r12
+	pop %r13
+	pop %r14
+	pop %r15
+	pop %rbp
+	RET
+SYM_FUNC_END(dune_vmx_enter)
