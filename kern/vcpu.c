@@ -20,6 +20,8 @@
 
 #include "vcpu.h"
 #include "vmx_ops.h"
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 void dune_vmx_exit(void);
 int dune_vmx_enter(struct dune_regs *regs, int launched);
@@ -441,6 +443,8 @@ static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 		vcpu->stats.exits++;
 		if ((u16)vcpu->exit_reason < DUNE_NR_EXIT_REASONS)
 			vcpu->stats.by_reason[(u16)vcpu->exit_reason]++;
+		trace_dune_exit(vcpu->exit_reason, vcpu->exit_qual,
+				vcpu->regs.rip);
 		r = vcpu_handle_exit(vcpu, &run);
 		if (r <= 0)
 			break;
@@ -449,6 +453,7 @@ static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 	if (r < 0 && !vcpu->dead)
 		return r;
 	vcpu->stats.user_exits++;
+	trace_dune_user_exit(run.exit_reason, vcpu->regs.rax);
 	run.regs = vcpu->regs;
 	run.guest_cr2 = vcpu->cr2;
 	if (copy_to_user(urun, &run, sizeof(run)))

@@ -71,13 +71,17 @@ SYM_FUNC_START(dune_vmx_enter)
 
 	jnz .Lresume
 	vmlaunch
-	jmp .Lfail
+	jmp dune_vmx_exit
 .Lresume:
 	vmresume
-	jmp .Lfail
-
+	/*
+	 * Reached two ways: by falling through when VMLAUNCH/VMRESUME failed
+	 * (CF or ZF set, SDM 31.2), or as HOST_RIP after a VM exit, which
+	 * clears RFLAGS but bit 1 (SDM 28.5.3).  Either way RSP = HOST_RSP.
+	 */
 SYM_INNER_LABEL(dune_vmx_exit, SYM_L_GLOBAL)
 	ENDBR
+	jbe .Lfail
 	/* Swap the guest's RDI with the saved regs pointer. */
 	xchg %rdi, (%rsp)
 	mov %rax, R_RAX(%rdi)
