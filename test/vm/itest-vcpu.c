@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Integration tests of dune.ko's vCPU interface, without libdune: a tiny
+ * hand-made guest (page tables, GDT, a few instructions) in a 4 MiB region
+ * at a fixed address that is its own guest-physical address.  This pins
+ * down the kernel side: VMCALL exits, EPT faults, CPUID, fatal exits,
+ * stats, and every kind of bad input the ioctls must refuse.
+ *
+ *   0x40000000  +-------------------------+
+ *               | PML4, PDPT, PD          |  pages 0-2
+ *               | GDT                     |  page 3
+ *               | TSS                     |  page 4
+ *               | code                    |  page 5
+ *               | data (shared w/ host)   |  page 6
+ *               | read-only page          |  page 7
+ *               | hole (munmapped)        |  page 8
+ *               | ... stack top at +2 MiB |
+ *   0x40400000  +-------------------------+
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "itest.h"
+#include "dune.h"
+
+#define BASE 0x40000000ull
+#define SIZE 0x400000ull
+#define PG(n) (BASE + (n) * 4096ull)
+#define P_PT 0
+#define P_GDT 3
+#define P_TSS 4
+#define P_CODE 5
+#define P_DATA 6
+#define P_RO 7
+#define P_HOLE 8
+
+static int dev_fd = -1;
+
+static void guest_setup(void)
+{
+	uint64_t *pml4 = (uint64_t *)PG(0), *pdpt = (uint64_t *)PG(1);
+	uint64_t *pd = (uint64_t *)PG(2), *gdt = (uint64_t *)PG(P_GDT);
+	uint64_t tss = PG(P_TSS);
+	void *p;
+
+	p = mmap((void *)BASE, SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	IT_ASSERT(p == (void *)BASE);
+	/* identity map 4 MiB with two 2 MiB pages: present, writable */
+	pml4[0] = PG(1) | 3;
+	pdpt[1] = PG(2) | 3;
+	pd[0] = BASE | 0x83;
+	pd[1] = (BASE + 0x200000) | 0x83;
+	gdt[1] = 0x00af9b000000ffffull; /* 0x08: 64-bit code */
+	gdt[2] = 0x00cf93000000ffffull; /* 0x10: data */
+	gdt[3] = 0x0000890000000067ull | ((tss & 0xffffff) << 16) |
+		 ((tss >> 24 & 0xff) << 56);
+	gdt[4] = tss >> 32;
+	IT_ASSERT(mprotect((void *)PG(P_RO), 4096, PROT_READ) == 0);
+	IT_ASSERT(munmap((void *)PG(P_HOLE), 4096) == 0);
+
+	dev_fd = dune_dev_open();
+	IT_ASSERT(dev_fd >= 0);
+	struct dune_slot s = { .index = 0, .gpa = BASE, .hva = BASE, .size = SIZE };
+	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), 0);
+}
+
+static void config_init(struct dune_vcpu_config *c, const uint8_t *code,
+			size_t len)
+{
+	memcpy((void *)PG(P_CODE), code, len);
+	memset(c, 0, sizeof(*c));
+	c->regs.rip = PG(P_CODE);
+	c->regs.rsp = BASE + 0x200000;
+	c->regs.rflags = 0x2;
+	c->cr3 = PG(0);
+	c->gdt_base = PG(P_GDT);
+	c->gdt_limit = 5 * 8 - 1;
+	c->idt_base = 0;
+	c->idt_limit = 0; /* any exception becomes a triple fault */
+	c->tss_base = PG(P_TSS);
+	c->cs = 0x08;
+	c->ds = 0x10;
+	c->tr = 0x18;
+}
+
+static int vcpu_new(const uint8_t *code, size_t len, struct dune_run *run)
+{
+	struct dune_vcpu_config c;
+	int fd;
+
+	config_init(&c, code, len);
+	fd = ioctl(dev_fd, DUNE_CREATE_VCPU, &c);
+	IT_ASSERT(fd >= 0);
+	memset(run, 0, sizeof(*run));
+	run->regs = c.regs;
+	return fd;
+}
+
+static void test_vmcall_roundtrip(void)
+{
+	/* vmcall; mov %rax,%rbx; vmcall; hlt; ud2 */
+	static const uint8_t code[] = { 0x0f, 0x01, 0xc1, 0x48, 0x89, 0xc3,
+					0x0f, 0x01, 0xc1, 0xf4, 0x0f, 0x0b };
+	struct dune_stats st;
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	fd = vcpu_new(code, sizeof(code), &run);
+	run.regs.rax = 39;
+	run.regs.rdi = 0x1111;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 39);
+	IT_ASSERT_EQ(run.regs.rdi, 0x1111);
+	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 3);
+	run.regs.rax = 777;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rbx, 777);
+	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 9);
+	/* hlt is skipped in the kernel; ud2 with no IDT is a triple fault */
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FATAL);
+	IT_ASSERT_EQ(run.vmx_exit_reason, 2);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), -1);
+	IT_ASSERT_EQ(errno, EIO);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
+	IT_ASSERT_EQ(st.by_reason[18], 2);
+	IT_ASSERT_EQ(st.by_reason[12], 1);
+	IT_ASSERT_EQ(st.by_reason[2], 1);
+	IT_ASSERT(st.exits >= 4);
+	IT_ASSERT_EQ(st.user_exits, 3);
+	IT_ASSERT(st.ept_maps >= 3);
+	close(fd);
+}
+
+static void test_memory_shared_and_faults(void)
+{
+	/* mov (%rsi),%rax; vmcall; mov %rdx,(%rsi); vmcall */
+	static const uint8_t code[] = { 0x48, 0x8b, 0x06, 0x0f, 0x01, 0xc1,
+					0x48, 0x89, 0x16, 0x0f, 0x01, 0xc1 };
+	volatile uint64_t *data = (uint64_t *)PG(P_DATA);
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	*data = 0xfeedface;
+	fd = vcpu_new(code, sizeof(code), &run);
+	run.regs.rsi = PG(P_DATA);
+	run.regs.rdx = 0xabcdef;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 0xfeedface);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(*data, 0xabcdef);
+
+	/* a read from a hole the process has no mapping for */
+	run.regs.rip = PG(P_CODE);
+	run.regs.rsi = PG(P_HOLE) + 8;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FAULT);
+	IT_ASSERT_EQ(run.fault_addr, PG(P_HOLE) + 8);
+	IT_ASSERT_EQ(run.fault_gpa, PG(P_HOLE) + 8);
+	IT_ASSERT_EQ(run.fault_flags, DUNE_FAULT_READ | DUNE_FAULT_LINEAR);
+	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE));
+
+	/* reading a read-only page works, writing it faults */
+	*(volatile uint64_t *)PG(P_RO);
+	run.regs.rsi = PG(P_RO);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FAULT);
+	IT_ASSERT_EQ(run.fault_flags, DUNE_FAULT_WRITE | DUNE_FAULT_LINEAR);
+	IT_ASSERT_EQ(run.fault_addr, PG(P_RO));
+
+	/* once the process may write, so may the guest */
+	IT_ASSERT(mprotect((void *)PG(P_RO), 4096, PROT_READ | PROT_WRITE) == 0);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(*(volatile uint64_t *)PG(P_RO), 0xabcdef);
+
+	/* munmap under the guest: the old page must not stay reachable */
+	run.regs.rip = PG(P_CODE);
+	run.regs.rsi = PG(P_DATA);
+	IT_ASSERT(munmap((void *)PG(P_DATA), 4096) == 0);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FAULT);
+	IT_ASSERT_EQ(run.fault_addr, PG(P_DATA));
+	close(fd);
+}
+
+static void test_cpuid_hides_vmx(void)
+{
+	/* cpuid; vmcall */
+	static const uint8_t code[] = { 0x0f, 0xa2, 0x0f, 0x01, 0xc1 };
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	fd = vcpu_new(code, sizeof(code), &run);
+	run.regs.rax = 1;
+	run.regs.rcx = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rcx & (1 << 5), 0);
+	/* SSE2 is there, as on the host */
+	IT_ASSERT(run.regs.rdx & (1 << 26));
+	close(fd);
+}
+
+static void test_bad_slots(void)
+{
+	struct dune_caps caps;
+	struct dune_slot s;
+
+	guest_setup();
+	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_GET_CAPS, &caps), 0);
+#define BAD_SLOT(err, ...)                                            \
+	do {                                                          \
+		s = (struct dune_slot){ __VA_ARGS__ };                \
+		errno = 0;                                            \
+		IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), -1);   \
+		IT_ASSERT_EQ(errno, err);                             \
+	} while (0)
+	BAD_SLOT(EINVAL, .index = DUNE_MAX_SLOTS, .gpa = 0, .hva = BASE, .size = 4096);
+	BAD_SLOT(EINVAL, .index = 1, .flags = 1, .gpa = 0, .hva = BASE, .size = 4096);
+	BAD_SLOT(EINVAL, .index = 1, .gpa = 0x100, .hva = BASE, .size = 4096);
+	BAD_SLOT(EINVAL, .index = 1, .gpa = 0, .hva = BASE + 1, .size = 4096);
+	BAD_SLOT(EINVAL, .index = 1, .gpa = 0, .hva = BASE, .size = 100);
+	BAD_SLOT(ERANGE, .index = 1, .gpa = 1ull << caps.maxphyaddr, .hva = BASE, .size = 4096);
+	BAD_SLOT(ERANGE, .index = 1, .gpa = -4096ull, .hva = BASE, .size = 8192);
+	BAD_SLOT(EINVAL, .index = 1, .gpa = 0, .hva = 0xffff800000000000ull, .size = 4096);
+	BAD_SLOT(EEXIST, .index = 1, .gpa = BASE + 4096, .hva = BASE, .size = 4096);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, NULL), -1);
+	IT_ASSERT_EQ(errno, EFAULT);
+	/* deleting and re-adding a slot works */
+	s = (struct dune_slot){ .index = 0 };
+	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), 0);
+	s = (struct dune_slot){ .index = 0, .gpa = BASE, .hva = BASE, .size = SIZE };
+	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), 0);
+}
+
+static void test_bad_vcpu_configs(void)
+{
+	struct dune_vcpu_config c;
+
+	guest_setup();
+#define BAD_CFG(field, val)                                              \
+	do {                                                             \
+		config_init(&c, (const uint8_t *)"\xf4", 1);             \
+		c.field = val;                                           \
+		errno = 0;                                               \
+		IT_ASSERT_EQ(ioctl(dev_fd, DUNE_CREATE_VCPU, &c), -1);   \
+		IT_ASSERT_EQ(errno, EINVAL);                             \
+	} while (0)
+	BAD_CFG(reserved[2], 1);
+	BAD_CFG(pad[0], 1);
+	BAD_CFG(cs, 0);
+	BAD_CFG(cs, 0x0b);
+	BAD_CFG(tr, 0x100);
+	BAD_CFG(cr3, PG(0) + 8);
+	BAD_CFG(cr3, 1ull << 52);
+	BAD_CFG(regs.rip, 0x0000800000000000ull);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_CREATE_VCPU, (void *)8), -1);
+	IT_ASSERT_EQ(errno, EFAULT);
+}
+
+static int shared_vcpu_fd;
+static struct dune_run shared_run;
+
+static void *other_thread_runs(void *arg)
+{
+	errno = 0;
+	return (void *)(long)(ioctl(shared_vcpu_fd, DUNE_RUN, &shared_run) == -1 ?
+				      errno : 0);
+}
+
+static void *thread_creates_vcpu(void *arg)
+{
+	static const uint8_t code[] = { 0x0f, 0x01, 0xc1 };
+
+	shared_vcpu_fd = vcpu_new(code, sizeof(code), &shared_run);
+	return NULL;
+}
+
+static void test_vcpu_owner_only(void)
+{
+	static const uint8_t code[] = { 0x0f, 0x01, 0xc1 };
+	struct dune_run run;
+	pthread_t t;
+	void *ret;
+	int st;
+
+	guest_setup();
+	/* another thread may not drive my vCPU */
+	shared_vcpu_fd = vcpu_new(code, sizeof(code), &shared_run);
+	IT_ASSERT_EQ(pthread_create(&t, NULL, other_thread_runs, NULL), 0);
+	IT_ASSERT_EQ(pthread_join(t, &ret), 0);
+	IT_ASSERT_EQ((long)ret, EPERM);
+	IT_ASSERT_EQ(ioctl(shared_vcpu_fd, DUNE_RUN, &shared_run), 0);
+	close(shared_vcpu_fd);
+
+	/* a vCPU whose owner thread exited cannot be run by anyone */
+	IT_ASSERT_EQ(pthread_create(&t, NULL, thread_creates_vcpu, NULL), 0);
+	IT_ASSERT_EQ(pthread_join(t, NULL), 0);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(shared_vcpu_fd, DUNE_RUN, &shared_run), -1);
+	IT_ASSERT_EQ(errno, EPERM);
+	close(shared_vcpu_fd);
+
+	/* after fork, the child may use neither the context nor the vCPU */
+	shared_vcpu_fd = vcpu_new(code, sizeof(code), &run);
+	pid_t pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct dune_vcpu_config c;
+		struct dune_slot s = { .index = 1, .gpa = 0, .hva = BASE, .size = 4096 };
+
+		config_init(&c, code, sizeof(code));
+		if (ioctl(dev_fd, DUNE_SET_SLOT, &s) != -1 || errno != EBADFD)
+			_exit(1);
+		if (ioctl(dev_fd, DUNE_CREATE_VCPU, &c) != -1 || errno != EBADFD)
+			_exit(2);
+		if (ioctl(shared_vcpu_fd, DUNE_RUN, &run) != -1 || errno != EPERM)
+			_exit(3);
+		if (ioctl(shared_vcpu_fd, DUNE_GET_STATS, &run) != -1 || errno != EPERM)
+			_exit(4);
+		/* but a fresh open works in the child */
+		int fd = dune_dev_open();
+		s.index = 0;
+		s.gpa = BASE;
+		s.size = SIZE;
+		if (fd < 0 || ioctl(fd, DUNE_SET_SLOT, &s))
+			_exit(5);
+		_exit(0);
+	}
+	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	IT_ASSERT(WIFEXITED(st));
+	IT_ASSERT_EQ(WEXITSTATUS(st), 0);
+	IT_ASSERT_EQ(ioctl(shared_vcpu_fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	/* bad pointers and unknown commands on a vCPU fd */
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(shared_vcpu_fd, DUNE_RUN, NULL), -1);
+	IT_ASSERT_EQ(errno, EFAULT);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(shared_vcpu_fd, DUNE_GET_STATS, (void *)1), -1);
+	IT_ASSERT_EQ(errno, EFAULT);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(shared_vcpu_fd, DUNE_GET_CAPS, &run), -1);
+	IT_ASSERT_EQ(errno, ENOTTY);
+	close(shared_vcpu_fd);
+}
+
+/* Many vCPUs and contexts made and dropped: nothing may leak. */
+static void test_create_destroy_many(void)
+{
+	static const uint8_t code[] = { 0x0f, 0x01, 0xc1 };
+	struct dune_run run;
+	int i, fd;
+
+	guest_setup();
+	for (i = 0; i < 200; i++) {
+		fd = vcpu_new(code, sizeof(code), &run);
+		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+		IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+		close(fd);
+	}
+	close(dev_fd);
+}
+
+static const struct itest tests[] = {
+	{ "vmcall_roundtrip", test_vmcall_roundtrip },
+	{ "memory_shared_and_faults", test_memory_shared_and_faults },
+	{ "cpuid_hides_vmx", test_cpuid_hides_vmx },
+	{ "bad_slots", test_bad_slots },
+	{ "bad_vcpu_configs", test_bad_vcpu_configs },
+	{ "vcpu_owner_only", test_vcpu_owner_only },
+	{ "create_destroy_many", test_create_destroy_many },
+};
+
+ITEST_MAIN(tests)
