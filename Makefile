@@ -62,16 +62,18 @@ module:
 	@test -d "$(KDIR)" || { echo "no kernel headers at '$(KDIR)': run tools/install-deps or pass KDIR=/path/to/kernel/build" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(ROOT)/kern DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
 
+# Sources only: kern/ also holds what a `make module` build generated
+# (dune.mod.c among them), which belongs to that kernel alone.
+KERN_SOURCES := $(filter-out %.mod.c,$(wildcard kern/*.c)) $(wildcard kern/*.h kern/*.S) kern/Kbuild
+
 # One build tree per kernel version, made of links to kern/, so builds
 # for different kernels never overwrite each other's objects.
 kmod:
 	@test -n "$(KVER)" || { echo "usage: make kmod KVER=<kernel version>" >&2; exit 2; }
 	@test -d /usr/src/linux-headers-$(KVER) || { echo "no headers for $(KVER): run tools/install-deps" >&2; exit 1; }
 	@mkdir -p $(B)/kmod/$(KVER)
-	@for f in kern/*.c kern/*.h kern/*.S kern/Kbuild; do \
-		[ -e "$$f" ] || continue; \
-		ln -sfn $(ROOT)/$$f $(B)/kmod/$(KVER)/; done
-	@find $(B)/kmod/$(KVER) -maxdepth 1 -xtype l -delete
+	@find $(B)/kmod/$(KVER) -maxdepth 1 -type l -delete
+	@for f in $(KERN_SOURCES); do ln -sfn $(ROOT)/$$f $(B)/kmod/$(KVER)/; done
 	@$(MAKE) -s -C /usr/src/linux-headers-$(KVER) M=$(ROOT)/$(B)/kmod/$(KVER) \
 		DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
 
