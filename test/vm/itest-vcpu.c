@@ -379,6 +379,50 @@ static void test_create_destroy_many(void)
 	close(dev_fd);
 }
 
+/*
+ * VT-x held by another hypervisor: Debian's kvm_intel with a VM (on 6.12
+ * kvm holds VT-x from load on).  dune.ko must refuse with EBUSY and say
+ * why, never crash, and work again once kvm is gone.
+ */
+static void test_kvm_holds_vtx(void)
+{
+	struct dune_slot s = { .index = 0, .gpa = BASE, .hva = BASE, .size = SIZE };
+	int kvm, vm, fd;
+
+	IT_ASSERT_EQ(itest_sh("insmod /opt/dune/kvm/irqbypass.ko && "
+			      "insmod /opt/dune/kvm/kvm.ko && "
+			      "insmod /opt/dune/kvm/kvm-intel.ko"), 0);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	IT_ASSERT(kvm >= 0);
+	vm = ioctl(kvm, 0xAE01 /* KVM_CREATE_VM */, 0);
+	IT_ASSERT(vm >= 0);
+
+	fd = dune_dev_open();
+	IT_ASSERT(fd >= 0);
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_SET_SLOT, &s), -1);
+	IT_ASSERT_EQ(errno, EBUSY);
+	IT_ASSERT_EQ(itest_sh("dmesg | grep -q 'in use by another hypervisor'"), 0);
+	/* capabilities still answer */
+	struct dune_caps caps;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_CAPS, &caps), 0);
+	close(fd);
+
+	close(vm);
+	close(kvm);
+	IT_ASSERT_EQ(itest_sh("rmmod kvm_intel && rmmod kvm && rmmod irqbypass"), 0);
+	guest_setup();
+	{
+		static const uint8_t code[] = { 0x0f, 0x01, 0xc1 };
+		struct dune_run run;
+
+		fd = vcpu_new(code, sizeof(code), &run);
+		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+		IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+		close(fd);
+	}
+}
+
 static const struct itest tests[] = {
 	{ "vmcall_roundtrip", test_vmcall_roundtrip },
 	{ "memory_shared_and_faults", test_memory_shared_and_faults },
@@ -387,6 +431,7 @@ static const struct itest tests[] = {
 	{ "bad_vcpu_configs", test_bad_vcpu_configs },
 	{ "vcpu_owner_only", test_vcpu_owner_only },
 	{ "create_destroy_many", test_create_destroy_many },
+	{ "kvm_holds_vtx", test_kvm_holds_vtx },
 };
 
 ITEST_MAIN(tests)
