@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Entering Dune mode and the host-side stack tricks that C cannot do.
+ */
+#include <asm/unistd.h>
+
+#include "asmdefs.h"
+
+	.text
+
+/*
+ * int dune_enter(void)
+ *
+ * Snapshot what the caller expects to find when dune_enter returns: the
+ * callee-saved registers, the stack pointer after the return, the return
+ * address and the flags, as a struct dune_regs with rax = 0 and the other
+ * call-clobbered registers 0.  dune_enter_c makes a vCPU that starts from
+ * this snapshot and moves this thread onto its host stack, so the guest
+ * "returns" 0 from here in VMX non-root mode while the host loop runs
+ * elsewhere.  dune_enter_c returns only on failure (or when the thread
+ * already is in Dune mode), and then we return its value natively.
+ */
+	.globl dune_enter
+	.type dune_enter, @function
+dune_enter:
+	.cfi_startproc
+	/* At entry rsp = 8 mod 16: this keeps the snapshot and call aligned. */
+	subq	$(REGS_SIZE + 8), %rsp
+	.cfi_adjust_cfa_offset REGS_SIZE + 8
+	movq	%rbx, REGS_RBX(%rsp)
+	movq	%rbp, REGS_RBP(%rsp)
+	movq	%r12, REGS_R12(%rsp)
+	movq	%r13, REGS_R13(%rsp)
+	movq	%r14, REGS_R14(%rsp)
+	movq	%r15, REGS_R15(%rsp)
+	leaq	(REGS_SIZE + 16)(%rsp), %rax	/* the caller's rsp after ret */
+	movq	%rax, REGS_RSP(%rsp)
+	movq	(REGS_SIZE + 8)(%rsp), %rax	/* our return address */
+	movq	%rax, REGS_RIP(%rsp)
+	pushfq
+	popq	%rax
+	movq	%rax, REGS_RFLAGS(%rsp)
+	xorl	%eax, %eax
+	movq	%rax, REGS_RAX(%rsp)
+	movq	%rax, REGS_RCX(%rsp)
+	movq	%rax, REGS_RDX(%rsp)
+	movq	%rax, REGS_RSI(%rsp)
+	movq	%rax, REGS_RDI(%rsp)
+	movq	%rax, REGS_R8(%rsp)
+	movq	%rax, REGS_R9(%rsp)
+	movq	%rax, REGS_R10(%rsp)
+	movq	%rax, REGS_R11(%rsp)
+	movq	%rsp, %rdi
+	call	dune_enter_c
+	addq	$(REGS_SIZE + 8), %rsp
+	.cfi_adjust_cfa_offset -(REGS_SIZE + 8)
+	ret
+	.cfi_endproc
+	.size dune_enter, . - dune_enter
+
+/*
+ * The guest's MSR_LSTAR: `syscall` in the guest lands here at CPL 0 with
+ * the return address in rcx (rflags in r11).  VMCALL hands the request to
+ * the host loop, which puts the result in rax and resumes us past the
+ * VMCALL.  No stack use: the program may keep live data in its red zone.
+ */
+	.globl dune_syscall_stub
+	.type dune_syscall_stub, @function
+	.p2align 4
+dune_syscall_stub:
+	vmcall
+	jmp	*%rcx
+	.size dune_syscall_stub, . - dune_syscall_stub
+
+/*
+ * void dune_switch_stack(void *top, void (*fn)(void *), void *arg)
+ * Run fn(arg) on the stack ending at top; fn never returns.
+ */
+	.globl dune_switch_stack
+	.type dune_switch_stack, @function
+dune_switch_stack:
+	movq	%rdi, %rsp
+	movq	%rdx, %rdi
+	xorl	%ebp, %ebp	/* end of the frame chain for debuggers */
+	call	*%rsi
+	ud2
+	.size dune_switch_stack, . - dune_switch_stack
+
+/*
+ * long dune_raw_clone(unsigned long flags, void *stack, int *ptid,
+ *		       int *ctid, unsigned long tls, void (*fn)(void *),
+ *		       void *arg)
+ *
+ * The clone system call.  With a new stack the child cannot return into
+ * C frames that live on the parent's stack, so it calls fn(arg) instead
+ * (fn never returns).  With stack == 0 and fn == NULL the child returns
+ * 0 like fork: it runs on its own copy of our stack.  rbx carries arg
+ * into the child (the syscall preserves it); r9 carries fn.
+ */
+	.globl dune_raw_clone
+	.type dune_raw_clone, @function
+dune_raw_clone:
+	pushq	%rbx
+	movq	16(%rsp), %rbx		/* arg, the 7th argument */
+	movq	%rcx, %r10
+	movl	$__NR_clone, %eax
+	syscall
+	testq	%rax, %rax
+	jnz	1f
+	testq	%r9, %r9
+	jz	1f
+	/* the child, on the new stack */
+	xorl	%ebp, %ebp
+	movq	%rbx, %rdi
+	call	*%r9
+	ud2
+1:	popq	%rbx
+	ret
+	.size dune_raw_clone, . - dune_raw_clone
+
+/*
+ * void dune_unmap_and_exit(void *addr, size_t len, int code)
+ * Free the block holding our own stack, then end the thread, without
+ * touching the stack in between.  Signals must be blocked: a handler
+ * would need the stack we just freed.
+ */
+	.globl dune_unmap_and_exit
+	.type dune_unmap_and_exit, @function
+dune_unmap_and_exit:
+	movl	$__NR_munmap, %eax
+	syscall
+	movl	%edx, %edi
+	movl	$__NR_exit, %eax
+	syscall
+	ud2
+	.size dune_unmap_and_exit, . - dune_unmap_and_exit
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* libdune internals shared by its files; not for programs. */
+#ifndef LIBDUNE_INTERNAL_H
+#define LIBDUNE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asmdefs.h"
+#include "desc.h"
+#include "dune.h"
+#include "layout.h"
+
+#define DUNE_PAGE		4096ul
+/* The host loop and the program's signal handlers run on this stack. */
+#define DUNE_HOST_STACK		(256ul << 10)
+/* Guest exception stacks: traps (and registered handlers), #DF, NMI, #MC. */
+#define DUNE_IST_TRAP_STACK	(64ul << 10)
+#define DUNE_IST_SMALL_STACK	(16ul << 10)
+#define DUNE_NR_IST		4
+#define DUNE_IST_TRAP		1
+#define DUNE_IST_DF		2
+#define DUNE_IST_NMI		3
+#define DUNE_IST_MC		4
+
+/* dune_thread.flags */
+#define DUNE_THREAD_VFORK	(1u << 0)	/* the parent frees the block */
+#define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
+#define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
+
+/*
+ * Everything one vCPU needs, in one mmap'ed block per thread:
+ *
+ *   guard | host stack | guard | IST1 | guard | IST2 | guard | IST3 |
+ *   guard | IST4 | struct dune_thread, FPU save area
+ *
+ * The top 16 bytes of each IST stack hold a pointer to the dune_thread,
+ * so trap handlers find it without trusting the program's FS base.
+ */
+struct dune_thread {
+	struct dune_run run;	/* DUNE_RUN's argument; regs = guest state */
+	uint64_t gdt[DUNE_GDT_ENTRIES] __attribute__((aligned(16)));
+	struct dune_tss tss __attribute__((aligned(16)));
+	int vcpu_fd;
+	unsigned int flags;	/* DUNE_THREAD_* */
+	char *block;
+	size_t block_size;
+	char *host_stack_top;
+	uint64_t ist_top[DUNE_NR_IST];
+	unsigned int trap_depth;	/* > 0 inside a guest trap handler */
+	uint64_t fault_addr;		/* last DUNE_EXIT_FAULT address ... */
+	unsigned int fault_repeats;	/* ... and how often in a row */
+	uint8_t *fpu_area;		/* 64-byte aligned, dune_proc.fpu_size */
+};
+
+/* Process-wide state, set up by dune_init. */
+struct dune_proc {
+	int dev_fd;		/* /dev/dune, bound to this process's mm */
+	int pid;		/* the process dev_fd was opened by */
+	bool ready;
+	bool pdpe1gb;		/* 1 GiB guest pages */
+	struct dune_layout layout;
+	uint64_t cr3;		/* GPA of the PML4 */
+	void *pt_pool;
+	size_t pt_pool_size;
+	uint64_t xsave_mask;	/* components saved around handlers; 0: fxsave */
+	uint32_t fpu_size;
+};
+
+extern struct dune_proc dune_proc;
+extern struct dune_idt_gate dune_idt[DUNE_IDT_ENTRIES];
+/* The calling thread's vCPU; NULL when it is not in Dune mode. */
+extern __thread struct dune_thread *dune_self;
+
+_Static_assert(sizeof(struct dune_tf) == TF_SIZE, "dune_tf size");
+_Static_assert(offsetof(struct dune_tf, vector) == TF_VECTOR, "tf.vector");
+_Static_assert(offsetof(struct dune_tf, err) == TF_ERR, "tf.err");
+_Static_assert(offsetof(struct dune_tf, rip) == TF_RIP, "tf.rip");
+_Static_assert(offsetof(struct dune_tf, ss) == TF_SIZE - 8, "tf.ss last");
+_Static_assert(sizeof(struct dune_regs) == REGS_SIZE, "dune_regs size");
+_Static_assert(offsetof(struct dune_regs, rbx) == REGS_RBX, "regs.rbx");
+_Static_assert(offsetof(struct dune_regs, rbp) == REGS_RBP, "regs.rbp");
+_Static_assert(offsetof(struct dune_regs, rsp) == REGS_RSP, "regs.rsp");
+_Static_assert(offsetof(struct dune_regs, r11) == REGS_R11, "regs.r11");
+_Static_assert(offsetof(struct dune_regs, r12) == REGS_R12, "regs.r12");
+_Static_assert(offsetof(struct dune_regs, r15) == REGS_R15, "regs.r15");
+_Static_assert(offsetof(struct dune_regs, rip) == REGS_RIP, "regs.rip");
+_Static_assert(offsetof(struct dune_regs, rflags) == REGS_RFLAGS,
+	       "regs.rflags");
+
+/* The kernel's struct sigaction and siginfo, for raw system calls. */
+struct dune_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+struct dune_ksiginfo {
+	int signo, err, code, pad;
+	uint64_t addr;		/* si_addr for SIGSEGV and SIGBUS */
+	uint64_t rest[13];
+};
+
+_Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
+
+/* entry.S */
+void dune_syscall_stub(void);
+__attribute__((noreturn)) void dune_switch_stack(void *top,
+						 void (*fn)(void *),
+						 void *arg);
+long dune_raw_clone(unsigned long flags, void *stack, int *ptid, int *ctid,
+		    unsigned long tls, void (*fn)(void *), void *arg);
+__attribute__((noreturn)) void dune_unmap_and_exit(void *addr, size_t len,
+						   int code);
+/* trap.S: 256 stubs of TRAP_STUB_SIZE bytes */
+extern char dune_trap_stubs[];
+
+/* entry.c */
+int dune_enter_c(struct dune_regs *regs);
+
+/* thread.c: raw system calls only, usable from the host loop */
+struct dune_thread *dune_thread_alloc(void);
+void dune_thread_free(struct dune_thread *t);
+/* DUNE_CREATE_VCPU from t->run.regs: the fd, or -errno. */
+long dune_vcpu_create(struct dune_thread *t);
+void dune_vcpu_config_fill(const struct dune_thread *t,
+			   struct dune_vcpu_config *c);
+/* DUNE_SET_SLOT for every window: 0, or -errno (*bad: the window). */
+long dune_slots_set(int fd, unsigned int *bad);
+/* Close every Dune fd inherited from the parent's mm. */
+void dune_close_inherited_fds(int keep);
+/* Say @what failed with -@err on stderr and die by SIGSEGV. */
+__attribute__((noreturn)) void dune_die_errno(const char *what, long err);
+/* SIG_DFL, unblock, tgkill ourselves with @sig; exit_group if we live. */
+__attribute__((noreturn)) void dune_die_signal(int sig);
+const char *dune_errno_name(long err);
+
+/* hostloop.c */
+__attribute__((noreturn)) void dune_host_loop(void *thread);
+/* hostsys.c */
+void dune_host_syscall(struct dune_thread *t);
+
+/* trap.c */
+void dune_idt_init(void);
+void dune_trap(struct dune_tf *tf);
+
+/* fdguard.c: fds the program must not close (ours, in the shared table) */
+#define DUNE_FDGUARD_MAX 65536
+void dune_fdguard_add(int fd);
+void dune_fdguard_del(int fd);
+bool dune_fdguard_has(int fd);
+void dune_fdguard_clear(void);
+/* The lowest guarded fd in [lo, hi], or -1. */
+long dune_fdguard_next(unsigned long lo, unsigned long hi);
+
+#endif

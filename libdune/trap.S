@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest IDT entry code.  Every vector uses an IST stack (see trap.c):
+ * the program runs at CPL 0, so without IST the CPU would push the trap
+ * frame onto the program's own stack, right over its red zone.
+ *
+ * One 16-byte stub per vector pushes a zero error code where the CPU
+ * pushes none (so all frames look alike) and the vector number; the
+ * common code saves the registers as a struct dune_tf and calls
+ * dune_trap(tf).  If that returns, everything is restored from the
+ * (possibly edited) frame.
+ */
+#include "asmdefs.h"
+
+	.text
+	.p2align 4
+	.globl dune_trap_stubs
+	.type dune_trap_stubs, @function
+dune_trap_stubs:
+	.set vec, 0
+	.rept 256
+1:
+	/* #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX push an error code */
+	.if !(vec == 8 || vec == 10 || vec == 11 || vec == 12 || vec == 13 || vec == 14 || vec == 17 || vec == 21 || vec == 29 || vec == 30)
+	pushq	$0
+	.endif
+	pushq	$vec
+	jmp	dune_trap_common
+	/* fails to assemble if the stub is longer: C indexes by vector */
+	.org	1b + TRAP_STUB_SIZE, 0xcc
+	.set vec, vec + 1
+	.endr
+	.size dune_trap_stubs, . - dune_trap_stubs
+
+	.type dune_trap_common, @function
+dune_trap_common:
+	pushq	%r15
+	pushq	%r14
+	pushq	%r13
+	pushq	%r12
+	pushq	%r11
+	pushq	%r10
+	pushq	%r9
+	pushq	%r8
+	pushq	%rbp
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%rbx
+	pushq	%rax
+	/* 7 + 15 quadwords below a 16-aligned IST top: aligned for the call */
+	cld
+	movq	%rsp, %rdi
+	call	dune_trap
+	popq	%rax
+	popq	%rbx
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	popq	%rbp
+	popq	%r8
+	popq	%r9
+	popq	%r10
+	popq	%r11
+	popq	%r12
+	popq	%r13
+	popq	%r14
+	popq	%r15
+	addq	$16, %rsp	/* vector and error code */
+	iretq
+	.size dune_trap_common, . - dune_trap_common
+
+	.section .note.GNU-stack, "", @progbits

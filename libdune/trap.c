@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest exceptions and interrupts.  This code runs inside the guest, at
+ * CPL 0 on an IST stack with interrupts off, between two instructions of
+ * the program: general registers only (raw.h), no stdio (the program may
+ * hold its locks), system calls through `syscall` (forwarded as usual).
+ *
+ * By default a trap is reported on stderr and ends the process with the
+ * signal Linux would have sent.  Programs may register handlers instead.
+ *
+ * IST everywhere: at CPL 0 the CPU would otherwise push the frame onto
+ * the program's stack, over its red zone.  IST1 serves ordinary traps,
+ * #DF, NMI and #MC have their own, so they work even when IST1 is what
+ * broke.  A trap while a handler runs on the same IST would overwrite the
+ * first frame, so nesting is refused (reported and fatal).
+ */
+#include <errno.h>
+#include <signal.h>
+
+#include "fmt.h"
+#include "internal.h"
+#include "raw.h"
+
+DUNE_NOFPU_BEGIN
+
+struct dune_idt_gate dune_idt[DUNE_IDT_ENTRIES] __attribute__((aligned(4096)));
+
+static dune_intr_cb intr_handlers[DUNE_IDT_ENTRIES];
+static dune_pgflt_cb pgflt_handler;
+
+static unsigned int vector_ist(unsigned int vec)
+{
+	switch (vec) {
+	case 2:
+		return DUNE_IST_NMI;
+	case 8:
+		return DUNE_IST_DF;
+	case 18:
+		return DUNE_IST_MC;
+	default:
+		return DUNE_IST_TRAP;
+	}
+}
+
+void dune_idt_init(void)
+{
+	unsigned int v;
+
+	for (v = 0; v < DUNE_IDT_ENTRIES; v++)
+		/* DPL 3 on #BP so int3 also works from ring 3 later. */
+		dune_idt_set(&dune_idt[v],
+			     (uint64_t)(dune_trap_stubs + v * TRAP_STUB_SIZE),
+			     vector_ist(v), v == 3 ? 3 : 0);
+}
+
+int dune_register_intr_handler(int vec, dune_intr_cb cb)
+{
+	if (vec < 0 || vec >= DUNE_IDT_ENTRIES) {
+		errno = EINVAL;
+		return -1;
+	}
+	__atomic_store_n(&intr_handlers[vec], cb, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void dune_register_pgflt_handler(dune_pgflt_cb cb)
+{
+	__atomic_store_n(&pgflt_handler, cb, __ATOMIC_RELEASE);
+}
+
+/* The IST top above every frame holds the thread (thread.c). */
+static struct dune_thread *tf_thread(struct dune_tf *tf)
+{
+	return *(struct dune_thread **)(tf + 1);
+}
+
+static uint64_t read_cr2(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+/* Handlers are ordinary C: save the vector registers they may use. */
+static void fpu_save(uint8_t *area)
+{
+	uint64_t m = dune_proc.xsave_mask;
+
+	if (m)
+		__asm__ volatile("xsave64 (%0)"
+				 :
+				 : "r"(area), "a"((uint32_t)m),
+				   "d"((uint32_t)(m >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+static void fpu_restore(uint8_t *area)
+{
+	uint64_t m = dune_proc.xsave_mask;
+
+	if (m)
+		__asm__ volatile("xrstor64 (%0)"
+				 :
+				 : "r"(area), "a"((uint32_t)m),
+				   "d"((uint32_t)(m >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+static void tf_to_regs(const struct dune_tf *tf, struct dune_regs *r)
+{
+	r->rax = tf->rax;
+	r->rbx = tf->rbx;
+	r->rcx = tf->rcx;
+	r->rdx = tf->rdx;
+	r->rsi = tf->rsi;
+	r->rdi = tf->rdi;
+	r->rbp = tf->rbp;
+	r->rsp = tf->rsp;
+	r->r8 = tf->r8;
+	r->r9 = tf->r9;
+	r->r10 = tf->r10;
+	r->r11 = tf->r11;
+	r->r12 = tf->r12;
+	r->r13 = tf->r13;
+	r->r14 = tf->r14;
+	r->r15 = tf->r15;
+	r->rip = tf->rip;
+	r->rflags = tf->rflags;
+}
+
+static void out_frame(struct dune_out *o, const struct dune_tf *tf)
+{
+	struct dune_regs r;
+
+	tf_to_regs(tf, &r);
+	dune_out_regs(o, &r);
+	dune_out_str(o, "    cs ");
+	dune_out_hex(o, tf->cs);
+	dune_out_str(o, "  ss ");
+	dune_out_hex(o, tf->ss);
+	dune_out_str(o, "  vector ");
+	dune_out_dec(o, tf->vector);
+	dune_out_str(o, "  error code ");
+	dune_out_hex(o, tf->err);
+	dune_out_str(o, "\n");
+}
+
+void dune_dump_trap_frame(struct dune_tf *tf)
+{
+	struct dune_out o;
+
+	dune_out_init(&o, 2);
+	out_frame(&o, tf);
+	dune_out_flush(&o);
+}
+
+static void out_pf_detail(struct dune_out *o, uint64_t cr2, uint64_t err)
+{
+	dune_out_str(o, "  ");
+	dune_out_str(o, err & FEC_I ? "instruction fetch" :
+			err & FEC_W ? "write" : "read");
+	dune_out_str(o, err & FEC_P ? ", protection violation" :
+				      ", page not present");
+	if (err & FEC_RSV)
+		dune_out_str(o, ", reserved bit set");
+	dune_out_str(o, "\n  ");
+	if (dune_va_to_pa(&dune_proc.layout, cr2) == DUNE_BAD_ADDR) {
+		dune_out_str(o, "address ");
+		dune_out_hex(o, cr2);
+		dune_out_str(o, " is outside the memory Dune can map (windows: ");
+		dune_out_windows(o, &dune_proc.layout);
+		dune_out_str(o, ")\n");
+	} else {
+		dune_out_str(o, "address ");
+		dune_out_hex(o, cr2);
+		dune_out_str(o, " (inside a window: the guest page tables were changed?)\n");
+	}
+}
+
+static __attribute__((noreturn)) void report_and_die(struct dune_tf *tf,
+						     uint64_t cr2,
+						     const char *why)
+{
+	unsigned int vec = tf->vector;
+	int sig = dune_vector_signal(vec);
+	struct dune_out o;
+
+	dune_out_init(&o, 2);
+	dune_out_str(&o, "dune: ");
+	if (why) {
+		dune_out_str(&o, why);
+		dune_out_str(&o, ": ");
+	}
+	dune_out_str(&o, dune_vector_desc(vec));
+	dune_out_str(&o, " (");
+	dune_out_str(&o, dune_vector_mnemonic(vec));
+	dune_out_str(&o, ", vector ");
+	dune_out_dec(&o, vec);
+	dune_out_str(&o, ") in Dune mode at rip ");
+	dune_out_hex(&o, tf->rip);
+	if (dune_vector_has_error_code(vec)) {
+		dune_out_str(&o, ", error code ");
+		dune_out_hex(&o, tf->err);
+	}
+	dune_out_str(&o, "\n");
+	if (vec == 14) {
+		dune_out_str(&o, "  cr2 ");
+		dune_out_hex(&o, cr2);
+		dune_out_str(&o, "\n");
+		out_pf_detail(&o, cr2, tf->err);
+	}
+	dune_out_str(&o, "  registers:\n");
+	out_frame(&o, tf);
+	dune_out_str(&o, "  ending the process with signal ");
+	dune_out_dec(&o, sig);
+	dune_out_str(&o, "\n");
+	dune_out_flush(&o);
+	dune_die_signal(sig);
+}
+
+/* Called by trap.S on the IST stack, for every vector. */
+void dune_trap(struct dune_tf *tf)
+{
+	struct dune_thread *t = tf_thread(tf);
+	unsigned int vec = tf->vector;
+	uint64_t cr2 = vec == 14 ? read_cr2() : 0;
+	dune_pgflt_cb pf = NULL;
+	dune_intr_cb cb;
+
+	if (t->trap_depth)
+		report_and_die(tf, cr2, "trap inside a trap handler");
+	if (vec == 14)
+		pf = __atomic_load_n(&pgflt_handler, __ATOMIC_ACQUIRE);
+	cb = __atomic_load_n(&intr_handlers[vec], __ATOMIC_ACQUIRE);
+	if (!pf && !cb)
+		report_and_die(tf, cr2, NULL);
+
+	t->trap_depth++;
+	fpu_save(t->fpu_area);
+	if (pf)
+		pf(cr2, tf->err, tf);
+	else
+		cb(tf);
+	fpu_restore(t->fpu_area);
+	t->trap_depth--;
+}
+
+DUNE_NOFPU_END
