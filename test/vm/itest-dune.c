@@ -695,6 +695,26 @@ static void test_fds_kept_from_program(void)
 	IT_ASSERT(dune_active());
 }
 
+/*
+ * strace sees the system calls of a Dune process: dune-bench makes
+ * 3 + 1 getppid calls natively, then as many in Dune mode.
+ */
+static void test_strace(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f;
+
+	IT_ASSERT_EQ(itest_sh("strace -f -qq -e trace=getppid -o /tmp/strace.log dune-bench 3 >/dev/null"), 0);
+	f = fopen("/tmp/strace.log", "r");
+	IT_ASSERT(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "getppid()"))
+			n++;
+	fclose(f);
+	IT_ASSERT_EQ(n, 2 * (3 + 3 / 10 + 1));
+}
+
 static const struct itest tests[] = {
 	{ "hello", test_hello },
 	{ "syscalls", test_syscalls },
@@ -707,6 +727,7 @@ static const struct itest tests[] = {
 	{ "fds_kept_from_program", test_fds_kept_from_program },
 	{ "kill_9", test_kill_9 },
 	{ "many_enter_exit", test_many_enter_exit },
+	{ "strace", test_strace },
 };
 
 ITEST_MAIN(tests)
