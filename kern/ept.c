@@ -12,6 +12,7 @@
  * translations flushes them before it runs the guest again.
  */
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -20,6 +21,10 @@
 
 #include "dune.h"
 #include "vmx_ops.h"
+
+static bool ept_huge = true;
+module_param(ept_huge, bool, 0444);
+MODULE_PARM_DESC(ept_huge, "Map 2 MiB EPT pages where the process maps a 2 MiB page (default on)");
 
 static u64 *ctx_ept_alloc(void *opaque, u64 *pa)
 {
@@ -325,6 +330,54 @@ static int ept_pfnmap_lookup(struct vm_area_struct *vma, unsigned long hva,
 	return (write && !*writable) ? -EFAULT : 0;
 }
 
+/*
+ * Does the process map @hva with a 2 MiB page (a PMD-mapped THP) that may
+ * back a 2 MiB EPT entry at @gpa?  Only then can one EPT entry grant no
+ * more than the process has: the same page, the same permission, for the
+ * whole 2 MiB.  Called with the mmap lock held; a split or change after
+ * this look is caught by the mmu notifier sequence check.
+ */
+static bool ept_host_huge(struct dune_ctx *ctx, struct mm_struct *mm,
+			  unsigned long hva, u64 gpa, bool write, u64 *hpa)
+{
+	unsigned long base = hva & PMD_MASK;
+	bool in_slot = false;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+	int i;
+
+	/* The 2 MiB of guest-physical space must be one slot's, aligned alike. */
+	if ((hva ^ gpa) & ~PMD_MASK)
+		return false;
+	for (i = 0; i < DUNE_MAX_SLOTS; i++) {
+		const struct dune_slot *s = &ctx->slots[i];
+
+		if (s->size && base >= s->hva && base + PMD_SIZE <= s->hva + s->size)
+			in_slot = true;
+	}
+	if (!in_slot)
+		return false;
+
+	pgd = pgd_offset(mm, base);
+	if (!pgd_present(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, base);
+	if (!p4d_present(*p4d))
+		return false;
+	pud = pud_offset(p4d, base);
+	if (!pud_present(*pud) || pud_leaf(*pud))
+		return false;
+	pmd = READ_ONCE(*pmd_offset(pud, base));
+	if (!pmd_present(pmd) || !pmd_trans_huge(pmd))
+		return false;
+	if (write && !pmd_write(pmd))
+		return false;
+	*hpa = (u64)pmd_pfn(pmd) << PAGE_SHIFT;
+	return true;
+}
+
 int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
 			 bool exec, u64 *ept_maps)
 {
@@ -332,8 +385,8 @@ int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
 	struct vm_area_struct *vma;
 	unsigned long hva, seq;
 	struct page *page = NULL;
-	u64 hpa, flags = EPT_R;
-	bool pfnmap, writable = false;
+	u64 hpa, hpa_2m = 0, flags = EPT_R;
+	bool pfnmap, writable = false, large = false;
 	u64 pfn = 0;
 	long got;
 	int r;
@@ -394,6 +447,12 @@ int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
 		hpa = page_to_phys(page);
 		/* Writable only once asked for: the write broke COW for us. */
 		flags |= (write ? EPT_W : 0) | EPT_MT_WB;
+		/* Now that the page is in, see whether Linux maps it huge. */
+		if (ept_huge && caps_has(&vmx_caps, DUNE_CAP_EPT_2M)) {
+			mmap_read_lock(mm);
+			large = ept_host_huge(ctx, mm, hva, gpa, write, &hpa_2m);
+			mmap_read_unlock(mm);
+		}
 	}
 
 	spin_lock(&ctx->lock);
@@ -401,7 +460,12 @@ int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
 		/* The page may already be stale; let the guest fault again. */
 		r = 0;
 	} else {
-		r = ept_pt_map(&ctx->ept, gpa & PAGE_MASK, hpa, flags, false);
+		r = large ? ept_pt_map(&ctx->ept, gpa & PMD_MASK, hpa_2m, flags,
+				       true) :
+			    -EEXIST;
+		if (r == -EEXIST)
+			r = ept_pt_map(&ctx->ept, gpa & PAGE_MASK, hpa, flags,
+				       false);
 		if (!r)
 			(*ept_maps)++;
 	}

@@ -88,9 +88,13 @@ int ept_pt_map(struct ept_pt *pt, u64 gpa, u64 hpa, u64 flags, bool large)
 	}
 
 	table += ept_index(gpa, leaf_level);
-	/* A 2 MiB mapping replacing a page table: free that table. */
+	/*
+	 * A 2 MiB mapping where a page table is: the CPU may still cache
+	 * that table, so it cannot be freed without a flush; the caller maps
+	 * 4 KiB instead.
+	 */
 	if (large && ept_next(pt, *table))
-		ept_free_level(pt, ept_next(pt, *table), 0);
+		return -EEXIST;
 	*table = hpa | (flags & (EPT_RWX | (7ull << VMX_EPT_MT_EPTE_SHIFT))) |
 		 (large ? EPT_LARGE : 0);
 	return 0;

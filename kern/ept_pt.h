@@ -49,7 +49,8 @@ void ept_pt_destroy(struct ept_pt *pt);
  * Map the 4 KiB (@large false) or 2 MiB (@large true) guest-physical page
  * at @gpa to @hpa with @flags (EPT_R/W/X | EPT_MT_*).  An existing mapping
  * of that page is replaced; a 2 MiB mapping in the way of a 4 KiB one is
- * removed first.  Returns 0, -EINVAL (misaligned / out of range) or -ENOMEM.
+ * removed first.  Returns 0, -EINVAL (misaligned / out of range), -ENOMEM,
+ * or -EEXIST for a 2 MiB mapping where a page table already is.
  */
 int ept_pt_map(struct ept_pt *pt, u64 gpa, u64 hpa, u64 flags, bool large);
 

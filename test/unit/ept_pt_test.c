@@ -120,13 +120,18 @@ START_TEST(test_large_pages)
 	ck_assert_uint_eq(ept_pt_lookup(&pt, 0x200000, NULL), 0);
 	ck_assert_uint_eq(ept_pt_lookup(&pt, 0x201000, &large) & EPT_ADDR_MASK, 0x9000);
 	ck_assert(!large);
-	/* and a 2 MiB mapping over a page table frees the table */
+	/* a 2 MiB mapping over a page table is refused (no flush here) */
 	ck_assert_int_eq(live_tables, 4);
-	ck_assert_int_eq(ept_pt_map(&pt, 0x200000, 0x400000, EPT_RWX, true), 0);
-	ck_assert_int_eq(live_tables, 3);
+	ck_assert_int_eq(ept_pt_map(&pt, 0x200000, 0x400000, EPT_RWX, true), -EEXIST);
+	ck_assert_uint_eq(ept_pt_lookup(&pt, 0x201000, NULL) & EPT_ADDR_MASK, 0x9000);
+	ck_assert_int_eq(ept_pt_map(&pt, 0x600000, 0x400000, EPT_RWX, true), 0);
+	ck_assert_uint_eq(ept_pt_zap(&pt, 0x201000, 0x202000), 1);
+	ck_assert_uint_eq(ept_pt_zap(&pt, 0x600000, 0x800000), 1);
+	ck_assert_int_eq(ept_pt_map(&pt, 0x200000, 0x400000, EPT_RWX, true), -EEXIST);
+	ck_assert_int_eq(ept_pt_map(&pt, 0x400000, 0x400000, EPT_RWX, true), 0);
 	/* zapping one byte of a large page drops all of it */
-	ck_assert_uint_eq(ept_pt_zap(&pt, 0x3ff000, 0x400000), 1);
-	ck_assert_uint_eq(ept_pt_lookup(&pt, 0x200000, NULL), 0);
+	ck_assert_uint_eq(ept_pt_zap(&pt, 0x5ff000, 0x600000), 1);
+	ck_assert_uint_eq(ept_pt_lookup(&pt, 0x400000, NULL), 0);
 	ept_pt_destroy(&pt);
 	ck_assert_int_eq(live_tables, 0);
 }

@@ -715,6 +715,26 @@ static void test_strace(void)
 	IT_ASSERT_EQ(n, 2 * (3 + 3 / 10 + 1));
 }
 
+/*
+ * A forwarded system call costs exactly one VM exit, a VMCALL (timer
+ * interrupts may add exits of their own, so only VMCALLs are counted).
+ */
+static void test_one_exit_per_syscall(void)
+{
+	struct dune_stats s0, s1;
+	int i;
+
+	enter();
+	IT_ASSERT_EQ(dune_get_stats(&s0), 0);
+	for (i = 0; i < 100; i++)
+		syscall(SYS_getppid);
+	IT_ASSERT_EQ(dune_get_stats(&s1), 0);
+	/* + 1: the second dune_get_stats is a system call too */
+	IT_ASSERT_EQ(s1.by_reason[18] - s0.by_reason[18], 101);
+	IT_ASSERT(s1.exits - s0.exits >= 101);
+	IT_ASSERT_EQ(s1.user_exits - s0.user_exits, 101);
+}
+
 static const struct itest tests[] = {
 	{ "hello", test_hello },
 	{ "syscalls", test_syscalls },
@@ -728,6 +748,7 @@ static const struct itest tests[] = {
 	{ "kill_9", test_kill_9 },
 	{ "many_enter_exit", test_many_enter_exit },
 	{ "strace", test_strace },
+	{ "one_exit_per_syscall", test_one_exit_per_syscall },
 };
 
 ITEST_MAIN(tests)

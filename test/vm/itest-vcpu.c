@@ -19,6 +19,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -423,6 +424,46 @@ static void test_kvm_holds_vtx(void)
 	}
 }
 
+static void run_on_cpu(int fd, struct dune_run *run, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	IT_ASSERT_EQ(sched_setaffinity(0, sizeof(set), &set), 0);
+	run->regs.rip = PG(P_CODE);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, run), 0);
+	IT_ASSERT_EQ(run->exit_reason, DUNE_EXIT_VMCALL);
+}
+
+/*
+ * The vCPU follows its thread from CPU to CPU, and CPU hotplug while a
+ * vCPU exists: the VMCS active on a CPU going offline is cleared there,
+ * and a CPU coming online joins VMX operation.  Needs 2 CPUs.
+ */
+static void test_migration_and_hotplug(void)
+{
+	static const uint8_t code[] = { 0x0f, 0x01, 0xc1 };
+	struct dune_run run;
+	int fd, i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("    (one CPU: migration and hotplug need two; checked in the 2-CPU run)\n");
+		return;
+	}
+	guest_setup();
+	fd = vcpu_new(code, sizeof(code), &run);
+	for (i = 0; i < 20; i++)
+		run_on_cpu(fd, &run, i & 1);
+	/* offline the CPU whose VMCS is active, then run elsewhere */
+	IT_ASSERT_EQ(itest_sh("echo 0 > /sys/devices/system/cpu/cpu1/online"), 0);
+	run_on_cpu(fd, &run, 0);
+	IT_ASSERT_EQ(itest_sh("echo 1 > /sys/devices/system/cpu/cpu1/online"), 0);
+	for (i = 0; i < 10; i++)
+		run_on_cpu(fd, &run, 1 - (i & 1));
+	close(fd);
+}
+
 static const struct itest tests[] = {
 	{ "vmcall_roundtrip", test_vmcall_roundtrip },
 	{ "memory_shared_and_faults", test_memory_shared_and_faults },
@@ -432,6 +473,7 @@ static const struct itest tests[] = {
 	{ "vcpu_owner_only", test_vcpu_owner_only },
 	{ "create_destroy_many", test_create_destroy_many },
 	{ "kvm_holds_vtx", test_kvm_holds_vtx },
+	{ "migration_and_hotplug", test_migration_and_hotplug },
 };
 
 ITEST_MAIN(tests)

@@ -1,14 +1,31 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Runs inside the emulated machine: every itest-* program on PATH, in name
-# order, then one summary line.  Usage: run-itests [-t PROG/TEST | -t TEST]
+# Runs inside the emulated machine: every itest-* program on PATH, then one
+# summary line.  itest-module goes first (with DUNE_VM_NO_MODULE=1 it loads
+# dune.ko by hand); after everything, dune.ko must unload cleanly (nothing
+# leaked a reference) and load again.
+#
+# Usage: run-itests [-t PROG/TEST | -t TEST]
 only=""
 [ "$1" = "-t" ] && only="$2"
 passed=0
 failed=0
 dir=$(dirname "$(command -v itest-module)")
-for prog in "$dir"/itest-*; do
+
+# report NAME STATUS: one PASS/FAIL line for a check made here
+report() {
+	if [ "$2" = 0 ]; then
+		echo "PASS $1"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $1"
+		failed=$((failed + 1))
+	fi
+}
+
+progs="$dir/itest-module $(ls "$dir"/itest-* | grep -v '/itest-module$')"
+for prog in $progs; do
 	name=${prog##*/}
 	args=""
 	case "$only" in
@@ -27,6 +44,12 @@ for prog in "$dir"/itest-*; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+if [ -z "$only" ]; then
+	rmmod dune
+	report final/rmmod_after_all $?
+	insmod "${DUNE_KO:-/opt/dune/dune.ko}" && dune-caps >/dev/null
+	report final/insmod_again $?
+fi
 if [ $((passed + failed)) = 0 ]; then
 	echo "FAIL run-itests: no test matched '$only'"
 	failed=1
