@@ -33,10 +33,10 @@ for prog in $progs; do
 	*/*) [ "${only%%/*}" = "$name" ] || continue; args="-t ${only#*/}" ;;
 	*) "$prog" -l | grep -qx "$only" || continue; args="-t $only" ;;
 	esac
-	out=$("$prog" $args 2>&1)
-	echo "$out" | grep -v '^itest: '
-	p=$(echo "$out" | sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-	f=$(echo "$out" | sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	# streamed as it comes (a slow test shows progress), kept for counting
+	"$prog" $args 2>&1 | tee /tmp/run-itests.out | grep -v '^itest: '
+	p=$(sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' /tmp/run-itests.out)
+	f=$(sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' /tmp/run-itests.out)
 	if [ -z "$p" ]; then
 		echo "FAIL $name: no summary (crashed?)"
 		p=0 f=1
