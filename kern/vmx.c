@@ -100,14 +100,7 @@ bool vmx_cpu_is_on(void)
  */
 static void vmx_emergency_disable(void)
 {
-	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
-
-	if (!vc->on)
-		return;
-	vcpu_clear_all_on_this_cpu();
-	vmx_off();
-	cr4_clear_bits(X86_CR4_VMXE);
-	vc->on = false;
+	vmx_cpu_disable(NULL);
 }
 
 static int vmx_reboot_notify(struct notifier_block *nb, unsigned long code,
