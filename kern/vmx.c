@@ -100,7 +100,17 @@ bool vmx_cpu_is_on(void)
  */
 static void vmx_emergency_disable(void)
 {
-	vmx_cpu_disable(NULL);
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	/*
+	 * No VMCLEAR here: that needs vcpu_list_lock, which the crashing
+	 * CPU may hold.  VMXOFF alone leaves the CPU usable.
+	 */
+	if (!vc->on)
+		return;
+	vmx_off();
+	cr4_clear_bits(X86_CR4_VMXE);
+	vc->on = false;
 }
 
 static int vmx_reboot_notify(struct notifier_block *nb, unsigned long code,
