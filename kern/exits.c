@@ -55,26 +55,22 @@ int vcpu_fatal(struct dune_vcpu *vcpu, struct dune_run *run, const char *why)
 	pr_warn_ratelimited("dune: pid %d: %s: exit reason 0x%x, qualification 0x%llx, rip 0x%llx, rsp 0x%llx, VM-instruction error %u\n",
 			    task_pid_nr(current), why, vcpu->exit_reason,
 			    vcpu->exit_qual, vcpu->regs.rip, vcpu->regs.rsp,
-			    vmcs_read32(VM_INSTRUCTION_ERROR));
+			    vcpu->instr_error);
 	return 0;
 }
 
-/* Host NMIs and machine checks go to the host's handlers. */
+/* Host NMIs and machine checks: the host's handlers already ran. */
 static int handle_exception_nmi(struct dune_vcpu *vcpu, struct dune_run *run)
 {
 	u32 info = vcpu->exit_intr_info;
 	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
 	u32 vector = info & INTR_INFO_VECTOR_MASK;
 
-	if (type == INTR_TYPE_NMI_INTR) {
-		/* Unblocked NMIs: run the host's handler through its IDT. */
-		asm volatile("int $2");
+	/* The NMI itself was handed to the host right after the exit. */
+	if (type == INTR_TYPE_NMI_INTR)
 		return 1;
-	}
-	if (vector == X86_TRAP_MC) {
-		asm volatile("int $18");
-		return 1;
-	}
+	if (vector == X86_TRAP_MC)
+		return 1;	/* handled like the NMI, in vcpu_enter */
 	return vcpu_fatal(vcpu, run, "unexpected exception exit");
 }
 
@@ -138,13 +134,20 @@ static int handle_cr(struct dune_vcpu *vcpu, struct dune_run *run)
 
 		if (val & ~((1ull << vmx_caps.uapi.maxphyaddr) - 1) & ~0xfffull)
 			return inject_gp(vcpu, run);
+		vcpu_vmcs_begin(vcpu);
 		vmcs_writel(GUEST_CR3, val);
-		vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vcpu->vpid, 0);
+		vcpu_vmcs_end(vcpu);
+		/* SDM 4.10.4.1: a CR3 load flushes this VPID's TLB, everywhere
+		 * the vCPU may have run.
+		 */
+		on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid, 1);
 		vcpu_skip_instruction(vcpu);
 		return 1;
 	}
 	if (cr == 3 && type == 1 && reg != 4) {
+		vcpu_vmcs_begin(vcpu);
 		gprs[reg] = vmcs_readl(GUEST_CR3);
+		vcpu_vmcs_end(vcpu);
 		vcpu_skip_instruction(vcpu);
 		return 1;
 	}
@@ -176,9 +179,9 @@ static int handle_rdmsr(struct dune_vcpu *vcpu, struct dune_run *run)
 	if (slot)
 		val = *slot;
 	else if (msr == MSR_FS_BASE)
-		val = vmcs_readl(GUEST_FS_BASE);
+		rdmsrl(MSR_FS_BASE, val);	/* the thread's: see vcpu_enter */
 	else if (msr == MSR_GS_BASE)
-		val = vmcs_readl(GUEST_GS_BASE);
+		rdmsrl(MSR_KERNEL_GS_BASE, val);
 	else
 		return inject_gp(vcpu, run);
 	vcpu->regs.rax = (u32)val;
@@ -214,7 +217,7 @@ static int handle_ept_violation(struct dune_vcpu *vcpu, struct dune_run *run)
 	/* SDM table 28-7: bit 1 write, bit 2 fetch, bit 7 linear valid */
 	bool write = q & EPT_VIOLATION_ACC_WRITE;
 	bool exec = q & EPT_VIOLATION_ACC_INSTR;
-	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	u64 gpa = vcpu->guest_phys;
 	int r;
 
 	r = ept_handle_violation(vcpu->ctx, gpa, write, exec,
@@ -231,7 +234,7 @@ static int handle_ept_violation(struct dune_vcpu *vcpu, struct dune_run *run)
 			   exec	 ? DUNE_FAULT_EXEC :
 				   DUNE_FAULT_READ;
 	if (q & EPT_VIOLATION_GVA_IS_VALID) {
-		run->fault_addr = vmcs_readl(GUEST_LINEAR_ADDRESS);
+		run->fault_addr = vcpu->guest_linear;
 		run->fault_flags |= DUNE_FAULT_LINEAR;
 	}
 	/* Whatever event was being delivered is redone after the retry. */
@@ -240,7 +243,7 @@ static int handle_ept_violation(struct dune_vcpu *vcpu, struct dune_run *run)
 
 static int handle_ept_misconfig(struct dune_vcpu *vcpu, struct dune_run *run)
 {
-	vcpu->exit_qual = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	vcpu->exit_qual = vcpu->guest_phys;
 	return vcpu_fatal(vcpu, run, "EPT misconfiguration (dune.ko bug)");
 }
 

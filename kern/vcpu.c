@@ -369,9 +369,12 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 		loadsegment(es, es);
 	ctx_leave_cpu(vcpu->ctx, cpu);
 	vcpu->stats.entries++;
-	if (fail)
+	if (fail) {
+		vcpu->instr_error = vmcs_read32(VM_INSTRUCTION_ERROR);
 		return -EIO;
+	}
 
+	/* Everything a handler needs, while the VMCS is surely current. */
 	vcpu->launched = true;
 	vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);
 	vcpu->exit_qual = vmcs_readl(EXIT_QUALIFICATION);
@@ -380,7 +383,40 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vcpu->regs.rsp = vmcs_readl(GUEST_RSP);
 	vcpu->regs.rip = vmcs_readl(GUEST_RIP);
 	vcpu->regs.rflags = vmcs_readl(GUEST_RFLAGS);
+	switch ((u16)vcpu->exit_reason) {
+	case EXIT_REASON_EPT_VIOLATION:
+		vcpu->guest_linear = vmcs_readl(GUEST_LINEAR_ADDRESS);
+		fallthrough;
+	case EXIT_REASON_EPT_MISCONFIG:
+		vcpu->guest_phys = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+		break;
+	case EXIT_REASON_EXCEPTION_NMI:
+		/*
+		 * An NMI that exited is blocked and ours to deliver, on this
+		 * CPU and now: through the host's own IDT entry.
+		 */
+		if ((vcpu->exit_intr_info & INTR_INFO_INTR_TYPE_MASK) ==
+		    INTR_TYPE_NMI_INTR)
+			asm volatile("int $2");
+		/* Likewise a machine check, to the host's #MC handler. */
+		else if ((vcpu->exit_intr_info & INTR_INFO_VECTOR_MASK) ==
+			 X86_TRAP_MC)
+			asm volatile("int $18");
+		break;
+	}
 	return 0;
+}
+
+/* Make the VMCS current for a handler that must read or write it. */
+void vcpu_vmcs_begin(struct dune_vcpu *vcpu)
+{
+	preempt_disable();
+	vcpu_load(vcpu);
+}
+
+void vcpu_vmcs_end(struct dune_vcpu *vcpu)
+{
+	preempt_enable();
 }
 
 /* An event cut short by the exit is delivered again (SDM 28.2.4, 27.2.3). */
@@ -524,7 +560,7 @@ static const struct file_operations vcpu_fops = {
 	.llseek = noop_llseek,
 };
 
-static void vcpu_flush_vpid(void *arg)
+void vcpu_flush_vpid(void *arg)
 {
 	int vpid = (long)arg;
 

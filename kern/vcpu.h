@@ -32,15 +32,19 @@ struct dune_vcpu {
 	u64 exit_qual;
 	u32 exit_intr_info;
 	u32 exit_instr_len;
-	u64 guest_linear;
-	u64 guest_phys;
+	u64 guest_linear;		/* EPT violations only */
+	u64 guest_phys;			/* EPT violations and misconfigurations */
+	u32 instr_error;		/* VM-instruction error of a failed entry */
 
 	struct dune_stats stats;
 };
 
 /*
  * Exit handlers (exits.c).  Each returns 1 to re-enter the guest, 0 to
- * return to user space with @run filled in, or a negative errno.
+ * return to user space with @run filled in, or a negative errno.  They run
+ * with preemption on, so the VMCS may not be current: what they need from
+ * it was read right after the exit; vcpu_vmcs_begin()/end() bracket the
+ * rare handler that must touch the VMCS itself.
  */
 int vcpu_handle_exit(struct dune_vcpu *vcpu, struct dune_run *run);
 int vcpu_fatal(struct dune_vcpu *vcpu, struct dune_run *run, const char *why);
@@ -49,5 +53,9 @@ int vcpu_fatal(struct dune_vcpu *vcpu, struct dune_run *run, const char *why);
 void vcpu_inject_exception(struct dune_vcpu *vcpu, int vector, bool has_error,
 			   u32 error);
 void vcpu_skip_instruction(struct dune_vcpu *vcpu);
+void vcpu_vmcs_begin(struct dune_vcpu *vcpu);
+void vcpu_vmcs_end(struct dune_vcpu *vcpu);
+/* on_each_cpu callback: forget translations tagged with VPID @arg. */
+void vcpu_flush_vpid(void *arg);
 
 #endif
