@@ -464,6 +464,20 @@ static void test_migration_and_hotplug(void)
 	close(fd);
 }
 
+/* perf / trace-cmd users see VM exits through the dune tracepoints. */
+static void test_tracepoints(void)
+{
+	IT_ASSERT_EQ(itest_sh("grep -q ' /sys/kernel/tracing ' /proc/mounts || "
+			      "mount -t tracefs nodev /sys/kernel/tracing"), 0);
+	IT_ASSERT_EQ(itest_sh("cd /sys/kernel/tracing && echo > trace && "
+			      "echo 1 > events/dune/enable && "
+			      "dune-bench 1 > /dev/null; "
+			      "echo 0 > /sys/kernel/tracing/events/dune/enable"), 0);
+	/* VMCALL is basic exit reason 18 */
+	IT_ASSERT_EQ(itest_sh("grep -q 'dune_exit: reason 18 ' /sys/kernel/tracing/trace"), 0);
+	IT_ASSERT_EQ(itest_sh("grep -q 'dune_user_exit: dune exit 1 ' /sys/kernel/tracing/trace"), 0);
+}
+
 static const struct itest tests[] = {
 	{ "vmcall_roundtrip", test_vmcall_roundtrip },
 	{ "memory_shared_and_faults", test_memory_shared_and_faults },
@@ -474,6 +488,7 @@ static const struct itest tests[] = {
 	{ "create_destroy_many", test_create_destroy_many },
 	{ "kvm_holds_vtx", test_kvm_holds_vtx },
 	{ "migration_and_hotplug", test_migration_and_hotplug },
+	{ "tracepoints", test_tracepoints },
 };
 
 ITEST_MAIN(tests)
