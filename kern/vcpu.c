@@ -434,7 +434,7 @@ static void vcpu_requeue_vectoring(struct dune_vcpu *vcpu)
 static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 {
 	struct dune_run run;
-	int cpu, r;
+	int cpu, r = 0;
 
 	if (copy_from_user(&run, urun, sizeof(run)))
 		return -EFAULT;
