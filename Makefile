@@ -101,7 +101,7 @@ $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBDUNE) $(PROG_LIBS)
 
-$(B)/unit/%: test/unit/%.c $(KERN_PURE) $(LIBDUNE_SRCS) $(wildcard kern/*.h libdune/*.h include/dune/*.h)
+$(B)/unit/%: test/unit/%.c test/unit/unit.h $(KERN_PURE) $(LIBDUNE_SRCS) $(wildcard kern/*.h libdune/*.h include/dune/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $< $(KERN_PURE) -o $@ $(UNIT_LIBS)
 

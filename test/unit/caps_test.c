@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for kern/caps.c: VMX capability decoding from raw MSRs. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 
 #include "caps.h"
@@ -190,11 +190,5 @@ static Suite *caps_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(caps_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(caps_suite());
 }

@@ -7,7 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <check.h>
+#include "unit.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -289,11 +289,5 @@ static Suite *desc_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(desc_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(desc_suite());
 }

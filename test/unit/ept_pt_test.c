@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for kern/ept_pt.c: EPT paging structures. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 
 #include "ept_pt.h"
@@ -185,8 +185,6 @@ int main(void)
 {
 	Suite *s = suite_create("ept_pt");
 	TCase *tc = tcase_create("tables");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_map_lookup_zap);
@@ -196,9 +194,5 @@ int main(void)
 	tcase_add_test(tc, test_out_of_memory);
 	tcase_add_test(tc, test_eptp);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

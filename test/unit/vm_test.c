@@ -6,7 +6,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -284,11 +284,5 @@ static Suite *vm_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vm_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(vm_suite());
 }
