@@ -201,7 +201,9 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	/* SDM 26.3.1.5: no VMCS shadowing, so the link pointer is all ones. */
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
 
-	/* Host state (SDM 26.2.2-26.2.4); per-entry parts in vcpu_enter. */
+	/* Host state (SDM 26.2.2-26.2.4); per-entry parts in vcpu_enter,
+	 * per-CPU parts in vcpu_load.
+	 */
 	vmcs_writel(HOST_CR0, read_cr0());
 	vmcs_writel(HOST_CR3, __read_cr3());
 	vmcs_writel(HOST_CR4, cr4_read_shadow());
@@ -219,7 +221,7 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	if (ctl_exit & VM_EXIT_LOAD_IA32_PAT)
 		vmcs_write64(HOST_IA32_PAT, host_pat);
 	vmcs_writel(HOST_RIP, (unsigned long)dune_vmx_exit);
-	vcpu_set_host_cpu_state();
+	/* The per-CPU host state was written by vcpu_load. */
 
 	/*
 	 * Guest control registers: paging, protected, write-protect, FPU
@@ -531,20 +533,24 @@ static long vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	}
 }
 
-static int vcpu_release(struct inode *inode, struct file *filp)
+/* Make sure no CPU keeps the VMCS active, then forget the vCPU. */
+static void vcpu_unlist(struct dune_vcpu *vcpu)
 {
-	struct dune_vcpu *vcpu = filp->private_data;
 	unsigned long flags;
-	int cpu;
+	int cpu = READ_ONCE(vcpu->cpu);
 
-	/* Make sure no CPU keeps our VMCS active, then forget it. */
-	cpu = READ_ONCE(vcpu->cpu);
 	if (cpu >= 0)
 		smp_call_function_single(cpu, __vcpu_clear, vcpu, 1);
 	spin_lock_irqsave(&vcpu_list_lock, flags);
 	list_del(&vcpu->node);
 	spin_unlock_irqrestore(&vcpu_list_lock, flags);
+}
 
+static int vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct dune_vcpu *vcpu = filp->private_data;
+
+	vcpu_unlist(vcpu);
 	free_page((unsigned long)vcpu->vmcs);
 	vpid_free(vcpu->vpid);
 	put_pid(vcpu->owner);
@@ -628,9 +634,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	preempt_disable();
 	/* SDM 25.11.3: VMCLEAR puts a new VMCS in the "clear" launch state. */
 	vmcs_clear(__pa(vcpu->vmcs));
-	vcpu->cpu = smp_processor_id();
-	vmcs_load(__pa(vcpu->vmcs));
-	this_cpu_write(current_vmcs, vcpu->vmcs);
+	vcpu_load(vcpu);
 	vcpu_setup_vmcs(vcpu, &cfg);
 	preempt_enable();
 
@@ -648,11 +652,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	return fd;
 
 unlist:
-	if (READ_ONCE(vcpu->cpu) >= 0)
-		smp_call_function_single(vcpu->cpu, __vcpu_clear, vcpu, 1);
-	spin_lock_irqsave(&vcpu_list_lock, flags);
-	list_del(&vcpu->node);
-	spin_unlock_irqrestore(&vcpu_list_lock, flags);
+	vcpu_unlist(vcpu);
 	free_page((unsigned long)vcpu->vmcs);
 free_vpid:
 	vpid_free(vcpu->vpid);
