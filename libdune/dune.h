@@ -15,6 +15,7 @@
 #define LIBDUNE_DUNE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <dune/uapi.h>
@@ -114,5 +115,269 @@ void dune_register_pgflt_handler(dune_pgflt_cb cb);
 
 /* Print @tf to stderr (usable from a handler: no stdio). */
 void dune_dump_trap_frame(struct dune_tf *tf);
+
+/*
+ * Handle system calls made at ring 3 (the `syscall` instruction in code
+ * started by dune_jump_to_user).  @cb runs at ring 0 on the trap stack
+ * with tf->rax = number, rdi, rsi, rdx, r10, r8, r9 = arguments, tf->rip
+ * past the instruction, tf->cs/ss the ring-3 selectors.  It may emulate
+ * the call (set tf->rax), deny it (tf->rax = -EPERM), forward it with
+ * dune_passthrough_syscall, or end the ring-3 run with
+ * dune_ret_from_user.  When it returns, ring 3 resumes from @tf.  With no
+ * handler, every ring-3 system call fails with -ENOSYS.  No VM exit.
+ */
+void dune_register_syscall_handler(dune_intr_cb cb);
+
+/*
+ * Forward the ring-3 system call in @tf to Linux unchanged, as the
+ * calling thread's own system call: tf->rax gets the result.  One VM exit
+ * (the same path as the program's own system calls).
+ */
+void dune_passthrough_syscall(struct dune_tf *tf);
+
+/*
+ * Run @cb inside the guest, at ring 0 on the trap stack, when signal
+ * @signum arrives for a thread in Dune mode: tf is the interrupted
+ * context (ring 0 or ring 3), tf->vector = DUNE_SIGNAL_VECTOR(@signum).
+ * The signal is delivered when the guest accepts interrupts (not inside
+ * another handler).  A thread not in Dune mode gets @cb natively with a
+ * frame built from its signal context.  NULL restores the default
+ * action.  0, or -1 with errno EINVAL (SIGKILL, SIGSTOP, a signal libdune
+ * needs, or out of range).
+ */
+#define DUNE_SIGNAL_VECTOR(signum) (0x40 + (signum))
+int dune_register_signal_handler(int signum, dune_intr_cb cb);
+
+/*
+ * Restore every register from @tf and continue there (ring 0 or ring 3,
+ * by tf->cs).  Never returns.  From a handler this abandons the handler's
+ * frame; the vector registers are left as they are.
+ */
+__attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf);
+
+/* ------------------------------------------------------------------ */
+/* Ring 3                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Run at CPL 3 from the registers in @tf (rip, rsp, rflags and the
+ * general registers; cs and ss are set to the ring-3 selectors, IOPL to
+ * 0) on the page-table root loaded now (switch roots with dune_vm_switch
+ * or load_cr3 first).  Ring-3 code reaches ring 0 only through traps,
+ * interrupts and system calls, i.e. the registered handlers; one of them
+ * ends the run with dune_ret_from_user(ret), and dune_jump_to_user then
+ * returns ret.  Callee-saved registers, the x87 control word and MXCSR
+ * are those of the caller again.  -EBUSY if called from a handler of a
+ * ring-3 run already in progress on this thread, -EPERM outside Dune
+ * mode.
+ */
+int dune_jump_to_user(struct dune_tf *tf);
+
+/* End the current ring-3 run: dune_jump_to_user returns @ret. */
+__attribute__((noreturn)) void dune_ret_from_user(int ret);
+
+/* Ring-3 selectors (see desc.h), for building a struct dune_tf. */
+#define DUNE_USER_CS 0x23
+#define DUNE_USER_SS 0x1b
+
+/* ------------------------------------------------------------------ */
+/* Page tables (vmapi.c)                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The program owns its page tables.  A root is the PML4 page of a
+ * 4-level tree; every table page lives in program memory (the page pool
+ * below), so the program edits entries with ordinary stores and the CPU
+ * walks them without a VM exit.  Virtual addresses map to guest-physical
+ * addresses (GPAs); dune_va_to_pa gives the GPA behind any address of
+ * the process (the layout windows, layout.h), and the EPT then grants at
+ * most what the process itself may do with that memory.
+ *
+ * pgroot is the tree dune_init builds: every window mapped with large
+ * pages, read/write/execute, supervisor.  Functions split large pages
+ * where a request covers part of one.
+ *
+ * Errors are negative errnos (as in the original libdune): -EINVAL for a
+ * misaligned or non-canonical range or bad flags, -ENOMEM when no page
+ * can be had for a table, -EEXIST for a mapping over an existing one,
+ * -ENOENT for a lookup of an unmapped address.  A failed call leaves the
+ * mappings it did not reach as they were.
+ *
+ * TLB: every edit of the root loaded on the calling thread's vCPU is
+ * flushed there (invlpg per page, or a full flush for large ranges); an
+ * edited root that is not loaded is flushed when it is next switched to.
+ * Threads on other vCPUs that share a root must flush themselves
+ * (dune_flush_tlb): Dune mode has no inter-processor interrupts.
+ */
+typedef uint64_t ptent_t;
+typedef uint64_t physaddr_t;
+
+extern ptent_t *pgroot;
+
+/* Permission flags for dune_vm_map_* and dune_vm_mprotect. */
+#define PERM_NONE	0x0000	/* not present */
+#define PERM_R		0x0001	/* present, readable */
+#define PERM_W		0x0002	/* writable */
+#define PERM_X		0x0004	/* executable (else NX) */
+#define PERM_U		0x0008	/* ring 3 may access */
+#define PERM_UC		0x0010	/* uncached (PCD | PWT) */
+#define PERM_COW	0x0020	/* copy-on-write: read-only, copied on a write fault by dune_vm_default_pgflt_handler */
+#define PERM_BIG	0x0100	/* use 2 MiB pages */
+#define PERM_BIG_1GB	0x0200	/* use 1 GiB pages */
+#define PERM_USR1	0x1000	/* three bits left to the program */
+#define PERM_USR2	0x2000
+#define PERM_USR3	0x4000
+
+/* Common combinations (as in the original libdune). */
+#define PERM_SCODE	(PERM_R | PERM_X)
+#define PERM_STEXT	(PERM_R | PERM_W)
+#define PERM_SSTACK	PERM_STEXT
+#define PERM_UCODE	(PERM_R | PERM_U | PERM_X)
+#define PERM_UTEXT	(PERM_R | PERM_U | PERM_W)
+#define PERM_USTACK	PERM_UTEXT
+
+/* Page-table entry bits, for walk callbacks and dune_vm_lookup. */
+#define PTE_P		(1ull << 0)
+#define PTE_W		(1ull << 1)
+#define PTE_U		(1ull << 2)
+#define PTE_PWT		(1ull << 3)
+#define PTE_PCD		(1ull << 4)
+#define PTE_A		(1ull << 5)
+#define PTE_D		(1ull << 6)
+#define PTE_PS		(1ull << 7)
+#define PTE_G		(1ull << 8)
+#define PTE_COW		(1ull << 9)	/* ignored by the CPU */
+#define PTE_USR1	(1ull << 10)
+#define PTE_USR2	(1ull << 11)
+#define PTE_USR3	(1ull << 52)
+#define PTE_NX		(1ull << 63)
+#define PTE_ADDR	0x000ffffffffff000ull
+#define PTE_ADDR_OF(pte) ((physaddr_t)((pte) & PTE_ADDR))
+
+/*
+ * The entry that maps @va: a 4 KiB, 2 MiB or 1 GiB leaf (PTE_PS tells
+ * the large ones).  With @create, missing tables are made down to the
+ * 4 KiB level and the (empty) 4 KiB entry is returned; a large page on
+ * the way is returned as it is, never split.  0 with *@pte_out, -ENOENT,
+ * -ENOMEM.
+ */
+int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out);
+
+/* Map [va, va + len) to the GPAs [pa, pa + len) with @perm. */
+int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm);
+
+/* Map [va, va + len) to the process's own memory there (dune_va_to_pa). */
+int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm);
+
+/*
+ * Change the permissions of every mapped page in [va, va + len) to
+ * @perm (PERM_NONE makes them not present but keeps the translation, so
+ * a later mprotect restores it).  Large pages partly covered are split.
+ */
+int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm);
+
+/* Remove the mappings in [va, va + len); pool pages mapped there are put. */
+int dune_vm_unmap(ptent_t *root, void *va, size_t len);
+
+/*
+ * Call @cb for every present leaf entry in [start_va, end_va] (inclusive,
+ * as in the original libdune) in address order, with the virtual address
+ * it maps.  A nonzero return from @cb stops the walk and is returned.
+ */
+typedef int (*page_walk_cb)(const void *arg, ptent_t *ptep, void *va);
+int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va,
+		      page_walk_cb cb, const void *arg);
+
+/*
+ * A new root with its own copy of every table and the same leaf entries
+ * (pool pages mapped there gain a reference).  NULL if out of memory.
+ */
+ptent_t *dune_vm_clone(ptent_t *root);
+
+/* Free a root made by dune_vm_clone and all its tables (not pgroot). */
+void dune_vm_free(ptent_t *root);
+
+/*
+ * Accessed and dirty bits.  dune_vm_get_ad: the DUNE_AD_* bits of the
+ * leaf mapping @va, or -ENOENT.  dune_vm_clear_ad: clear @bits in every
+ * leaf of [va, va + len) and flush, so the next access sets them again
+ * (SDM 4.8).  dune_vm_scan_ad: for each 4 KiB page i of [va, va + len)
+ * whose leaf has any of @bits, set bit i of @bitmap (a large leaf sets
+ * the bits of all its 4 KiB pages); with @clear, clear them as well, with
+ * one flush at the end.  Returns the number of pages found, or -errno.
+ */
+#define DUNE_AD_ACCESSED 0x1
+#define DUNE_AD_DIRTY	 0x2
+int dune_vm_get_ad(ptent_t *root, void *va);
+int dune_vm_clear_ad(ptent_t *root, void *va, size_t len, int bits);
+long dune_vm_scan_ad(ptent_t *root, void *va, size_t len, int bits,
+		     bool clear, uint64_t *bitmap);
+
+/*
+ * The default page-fault handler: resolves a write fault on a PERM_COW
+ * page (copy into a fresh pool page, or take the page over if this is
+ * its last mapping) and returns; anything else is reported and ends the
+ * process.  Register it with dune_register_pgflt_handler, or call it
+ * from your own handler.
+ */
+void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
+				   struct dune_tf *tf);
+
+/*
+ * Roots and the TLB.  dune_vm_switch loads @root on the calling thread's
+ * vCPU: with PCID (dune_has_pcid), each root gets its own PCID and the
+ * switch keeps the other roots' TLB entries; without, it flushes.  No VM
+ * exit.  load_cr3 writes CR3 as given (bits 11:0 are the PCID when PCID
+ * is on; bit 63 asks not to flush).  dune_vm_current: the loaded root.
+ */
+int dune_vm_switch(ptent_t *root);
+ptent_t *dune_vm_current(void);
+bool dune_has_pcid(void);
+
+static inline void load_cr3(uint64_t cr3)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+}
+
+static inline uint64_t dune_read_cr3(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+/* Flush this vCPU's TLB entries for the loaded root / for one address. */
+void dune_flush_tlb(void);
+static inline void dune_flush_tlb_one(unsigned long addr)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory");
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages (page.c)                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A pool of 4 KiB pages in program memory, for page tables and for
+ * pages the program maps itself.  Reference counted: dune_page_alloc
+ * returns a zeroed page with one reference; dune_page_put drops one and
+ * frees the page at zero.  Thread-safe and usable from trap handlers.
+ */
+struct page {
+	struct page *next;	/* free list */
+	uint32_t ref;
+	uint32_t flags;
+};
+
+struct page *dune_page_alloc(void);
+void dune_page_free(struct page *pg);	/* regardless of references */
+struct page *dune_page_get(struct page *pg);
+void dune_page_put(struct page *pg);
+physaddr_t dune_page2pa(struct page *pg);
+struct page *dune_pa2page(physaddr_t pa);	/* NULL if not a pool page */
+bool dune_page_isfrompool(physaddr_t pa);
+/* The program's address of a pool page (its memory is mapped there). */
+void *dune_page2va(struct page *pg);
 
 #endif
