@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define DUNE_API_VERSION 1
+#define DUNE_API_VERSION 2
 #define DUNE_DEVICE_NAME "dune"
 #define DUNE_DEVICE_PATH "/dev/dune"
 
@@ -39,6 +39,8 @@
 #define DUNE_CAP_TRUE_CTLS	 (1u << 16) /* IA32_VMX_TRUE_*_CTLS exist */
 #define DUNE_CAP_UNRESTRICTED	 (1u << 17)
 #define DUNE_CAP_VNMI		 (1u << 18)
+#define DUNE_CAP_PCID		 (1u << 19) /* guests may use PCIDs: DUNE_VCPU_PCID */
+#define DUNE_CAP_INVPCID	 (1u << 20) /* INVPCID works in the guest */
 
 struct dune_caps {
 	__u32 api_version;	/* DUNE_API_VERSION of the module */
@@ -110,8 +112,16 @@ struct dune_vcpu_config {
 	__u64 star;		/* MSR_STAR */
 	__u64 sfmask;		/* MSR_SYSCALL_MASK */
 	__u64 kernel_gs_base;	/* guest MSR_KERNEL_GS_BASE */
-	__u64 reserved[4];	/* must be 0 */
+	__u64 flags;		/* DUNE_VCPU_* */
+	__u64 reserved[3];	/* must be 0 */
 };
+
+/*
+ * dune_vcpu_config.flags.  DUNE_VCPU_PCID: the guest runs with CR4.PCIDE
+ * set, so CR3 bits 11:0 select a PCID and CR3 bit 63 asks not to flush
+ * (SDM 4.10.1); EINVAL without DUNE_CAP_PCID.
+ */
+#define DUNE_VCPU_PCID (1ull << 0)
 
 #define DUNE_CREATE_VCPU _IOW(DUNE_IOC_MAGIC, 0x02, struct dune_vcpu_config)
 
@@ -154,7 +164,17 @@ struct dune_run {
 	__u32 fault_flags;
 	__u32 pad;
 	__u64 guest_cr2;	/* out: for fault reports */
-	__u64 reserved[4];
+	/*
+	 * in/out: when nonzero (32 .. 255), deliver this vector to the guest
+	 * as an external interrupt, through the guest's IDT, as soon as the
+	 * guest accepts interrupts (RFLAGS.IF = 1, no STI or MOV-SS
+	 * blocking), before it runs any further instruction.  Set to 0 once
+	 * delivered; still set if DUNE_RUN returned before the guest could
+	 * take it (pass it again).  Other values: EINVAL.
+	 */
+	__u32 inject_vector;
+	__u32 pad2;		/* must be 0 */
+	__u64 reserved[3];
 };
 
 #define DUNE_RUN _IOWR(DUNE_IOC_MAGIC, 0x03, struct dune_run)
