@@ -110,9 +110,15 @@ static int handle_hlt(struct dune_vcpu *vcpu, struct dune_run *run)
 	return 1;
 }
 
-/* VMCALL: a system call for Linux, run by user space. */
+/*
+ * VMCALL: a system call for Linux, run by user space.  Only from CPL 0:
+ * ring-3 sandbox code must go through the ring-0 program's own syscall
+ * filter, so for it VMCALL is #UD, as on a CPU without VMX.
+ */
 static int handle_vmcall(struct dune_vcpu *vcpu, struct dune_run *run)
 {
+	if (vcpu->exit_cpl)
+		return inject_ud(vcpu, run);
 	vcpu_skip_instruction(vcpu);
 	run->exit_reason = DUNE_EXIT_VMCALL;
 	run->vmx_exit_reason = vcpu->exit_reason;
@@ -170,7 +176,10 @@ static u64 *vcpu_msr_slot(struct dune_vcpu *vcpu, u32 msr)
 	}
 }
 
-/* RDMSR: libdune's own syscall MSRs and the segment bases; else #GP. */
+/*
+ * RDMSR: libdune's own syscall MSRs and the segment bases; else #GP.
+ * LSTAR does not exit (see vcpu_init); its slot serves vcpu_enter.
+ */
 static int handle_rdmsr(struct dune_vcpu *vcpu, struct dune_run *run)
 {
 	u32 msr = vcpu->regs.rcx;

@@ -29,7 +29,8 @@ int dune_vmx_enter(struct dune_regs *regs, int launched);
 static DEFINE_PER_CPU(void *, current_vmcs);
 static LIST_HEAD(vcpu_list);
 static DEFINE_SPINLOCK(vcpu_list_lock);
-static void *msr_bitmap;		/* all ones: every MSR access exits */
+/* Every MSR access exits, except the guest's own LSTAR (see vcpu_init). */
+static void *msr_bitmap;
 
 /* Host values that are the same on every CPU, read once. */
 static u64 host_efer, host_pat, host_lstar, host_star, host_sfmask;
@@ -88,6 +89,15 @@ int vcpu_init(void)
 	if (!msr_bitmap)
 		return -ENOMEM;
 	memset(msr_bitmap, 0xff, PAGE_SIZE);
+	/*
+	 * libdune switches LSTAR on every ring 0 <-> ring 3 transition, so
+	 * the guest reads and writes the real MSR (SDM 25.6.9: read bitmap
+	 * for 0xc0000000-0xc0001fff at 0x400, write bitmap at 0xc00).
+	 * vcpu_enter saves it after each exit; a non-canonical value is the
+	 * CPU's own #GP in the guest.
+	 */
+	__clear_bit(MSR_LSTAR & 0x1fff, msr_bitmap + 0x400);
+	__clear_bit(MSR_LSTAR & 0x1fff, msr_bitmap + 0xc00);
 
 	rdmsrl(MSR_EFER, host_efer);
 	rdmsrl(MSR_IA32_CR_PAT, host_pat);
@@ -359,6 +369,8 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vcpu->cr2 = native_read_cr2();
 	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, host_kgs);
+	/* The guest may have written it without an exit; IRQs are off. */
+	rdmsrl(MSR_LSTAR, vcpu->guest_lstar);
 	wrmsrl(MSR_LSTAR, host_lstar);
 	wrmsrl(MSR_STAR, host_star);
 	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
@@ -386,6 +398,10 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vcpu->regs.rip = vmcs_readl(GUEST_RIP);
 	vcpu->regs.rflags = vmcs_readl(GUEST_RFLAGS);
 	switch ((u16)vcpu->exit_reason) {
+	case EXIT_REASON_VMCALL:
+		/* SDM 3.4.5 / 27.3.1: CPL is SS.DPL, AR bits 6:5. */
+		vcpu->exit_cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+		break;
 	case EXIT_REASON_EPT_VIOLATION:
 		vcpu->guest_linear = vmcs_readl(GUEST_LINEAR_ADDRESS);
 		fallthrough;

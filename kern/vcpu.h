@@ -32,6 +32,7 @@ struct dune_vcpu {
 	u64 exit_qual;
 	u32 exit_intr_info;
 	u32 exit_instr_len;
+	u8 exit_cpl;			/* VMCALL exits only */
 	u64 guest_linear;		/* EPT violations only */
 	u64 guest_phys;			/* EPT violations and misconfigurations */
 	u32 instr_error;		/* VM-instruction error of a failed entry */

@@ -14,6 +14,7 @@
  *               | data (shared w/ host)   |  page 6
  *               | read-only page          |  page 7
  *               | hole (munmapped)        |  page 8
+ *               | IDT (asm-guest tests)   |  page 9
  *               | ... stack top at +2 MiB |
  *   0x40400000  +-------------------------+
  */
@@ -38,6 +39,7 @@
 #define P_DATA 6
 #define P_RO 7
 #define P_HOLE 8
+#define P_IDT 9
 
 static int dev_fd = -1;
 
@@ -61,6 +63,8 @@ static void guest_setup(void)
 	gdt[3] = 0x0000890000000067ull | ((tss & 0xffffff) << 16) |
 		 ((tss >> 24 & 0xff) << 56);
 	gdt[4] = tss >> 32;
+	gdt[5] = 0x00cff3000000ffffull; /* 0x2b: ring-3 data */
+	gdt[6] = 0x00affb000000ffffull; /* 0x33: ring-3 64-bit code */
 	IT_ASSERT(mprotect((void *)PG(P_RO), 4096, PROT_READ) == 0);
 	IT_ASSERT(munmap((void *)PG(P_HOLE), 4096) == 0);
 
@@ -80,7 +84,7 @@ static void config_init(struct dune_vcpu_config *c, const uint8_t *code,
 	c->regs.rflags = 0x2;
 	c->cr3 = PG(0);
 	c->gdt_base = PG(P_GDT);
-	c->gdt_limit = 5 * 8 - 1;
+	c->gdt_limit = 7 * 8 - 1;
 	c->idt_base = 0;
 	c->idt_limit = 0; /* any exception becomes a triple fault */
 	c->tss_base = PG(P_TSS);
@@ -275,6 +279,193 @@ static void test_bad_vcpu_configs(void)
 	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_CREATE_VCPU, (void *)8), -1);
 	IT_ASSERT_EQ(errno, EFAULT);
 }
+
+
+/*
+ * Guests written in assembly: NAME_start..NAME_end is copied to the code
+ * page, so labels inside are at PG(P_CODE) + (label - NAME_start).  The
+ * code must be position independent.
+ */
+#define GUEST_ASM(name, body)                                              \
+	__asm__(".pushsection .rodata\n" #name "_start:\n" body "\n" #name \
+		"_end:\n.popsection\n");                                  \
+	extern const uint8_t name##_start[], name##_end[]
+#define GUEST_LABEL(name, label) extern const uint8_t label[]
+#define GADDR(name, label) (PG(P_CODE) + (uint64_t)((label) - name##_start))
+
+/* An IDT on page P_IDT; vectors not set stay not-present. */
+static void idt_set(int vector, uint64_t handler)
+{
+	uint64_t *g = (uint64_t *)(PG(P_IDT) + vector * 16);
+
+	/* 64-bit interrupt gate, DPL 0, selector 0x08 (SDM 6.14.1) */
+	g[0] = (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+	       ((handler >> 16 & 0xffff) << 48);
+	g[1] = handler >> 32;
+}
+
+static void config_asm(struct dune_vcpu_config *c, const uint8_t *start,
+		       const uint8_t *end)
+{
+	config_init(c, start, end - start);
+	c->idt_base = PG(P_IDT);
+	c->idt_limit = 256 * 16 - 1;
+	/* RSP0 in the 64-bit TSS: the stack for interrupts from ring 3 */
+	*(volatile uint64_t *)(PG(P_TSS) + 4) = BASE + 0x180000;
+}
+
+static int vcpu_create_run(struct dune_vcpu_config *c, struct dune_run *run)
+{
+	int fd = ioctl(dev_fd, DUNE_CREATE_VCPU, c);
+
+	IT_ASSERT(fd >= 0);
+	memset(run, 0, sizeof(*run));
+	run->regs = c->regs;
+	return fd;
+}
+
+static int vcpu_new_asm(const uint8_t *start, const uint8_t *end,
+			struct dune_run *run)
+{
+	struct dune_vcpu_config c;
+
+	config_asm(&c, start, end);
+	return vcpu_create_run(&c, run);
+}
+
+/* Make the identity map user-accessible (U/S in every level). */
+static void guest_user_pages(void)
+{
+	((uint64_t *)PG(0))[0] |= 4;
+	((uint64_t *)PG(1))[1] |= 4;
+	((uint64_t *)PG(2))[0] |= 4;
+	((uint64_t *)PG(2))[1] |= 4;
+}
+
+/*
+ * Drop to ring 3 with iretq and execute VMCALL there; the #UD handler
+ * reports the faulting RIP and CS with a VMCALL of its own (at CPL 0).
+ */
+GUEST_ASM(g_r3,
+	  "pushq $0x2b\n"		/* SS */
+	  "pushq %rdi\n"		/* RSP */
+	  "pushq $0x2\n"		/* RFLAGS */
+	  "pushq $0x33\n"		/* CS */
+	  "lea g_r3_user(%rip), %rax\n"
+	  "pushq %rax\n"
+	  "iretq\n"
+	  "g_r3_user: vmcall\n"
+	  "ud2\n"
+	  "g_r3_ud: mov (%rsp), %rbx\n"	/* RIP of the fault */
+	  "mov 8(%rsp), %rcx\n"		/* CS of the fault */
+	  "mov $0x600d, %eax\n"
+	  "vmcall\n"
+	  "g_r3_ud_done: ud2\n");
+GUEST_LABEL(g_r3, g_r3_user);
+GUEST_LABEL(g_r3, g_r3_ud);
+GUEST_LABEL(g_r3, g_r3_ud_done);
+
+static void test_vmcall_from_ring3_is_ud(void)
+{
+	struct dune_stats st;
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	guest_user_pages();
+	idt_set(6, GADDR(g_r3, g_r3_ud));
+	fd = vcpu_new_asm(g_r3_start, g_r3_end, &run);
+	run.regs.rdi = BASE + 0x1c0000;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	/* the only VMCALL that comes out is the #UD handler's, at CPL 0 */
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 0x600d);
+	IT_ASSERT_EQ(run.regs.rbx, GADDR(g_r3, g_r3_user));
+	IT_ASSERT_EQ(run.regs.rcx, 0x33);
+	IT_ASSERT_EQ(run.regs.rip, GADDR(g_r3, g_r3_ud_done));
+	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
+	IT_ASSERT_EQ(st.by_reason[18], 2);	/* both VMCALLs exited ... */
+	IT_ASSERT_EQ(st.user_exits, 1);		/* ... one reached us */
+	close(fd);
+}
+
+/*
+ * LSTAR is the guest's own: RDMSR/WRMSR of it do not exit, its value
+ * survives exits, a non-canonical value is the CPU's #GP in the guest.
+ * STAR still goes through the WRMSR/RDMSR exits.
+ */
+GUEST_ASM(g_lstar,
+	  "mov $0xc0000082, %ecx\n"
+	  "rdmsr\n"
+	  "vmcall\n"				/* 1: initial value */
+	  "mov $0xc0000082, %ecx\n"
+	  "mov %rsi, %rax\n"
+	  "mov %rsi, %rdx\n"
+	  "shr $32, %rdx\n"
+	  "wrmsr\n"
+	  "xor %eax, %eax\n"
+	  "cpuid\n"
+	  "vmcall\n"				/* 2: exits in between */
+	  "mov $0xc0000082, %ecx\n"
+	  "rdmsr\n"
+	  "vmcall\n"				/* 3: read back */
+	  "mov $0xc0000081, %ecx\n"
+	  "mov %rdi, %rax\n"
+	  "mov %rdi, %rdx\n"
+	  "shr $32, %rdx\n"
+	  "wrmsr\n"
+	  "mov $0xc0000081, %ecx\n"
+	  "rdmsr\n"
+	  "vmcall\n"				/* 4: STAR */
+	  "mov $0xc0000082, %ecx\n"
+	  "xor %eax, %eax\n"
+	  "mov $0x8000, %edx\n"
+	  "g_lstar_bad: wrmsr\n"		/* 0x0000800000000000 */
+	  "ud2\n"
+	  "g_lstar_gp: mov 8(%rsp), %rbx\n"	/* RIP of the fault */
+	  "mov $0x13, %eax\n"
+	  "vmcall\n");
+GUEST_LABEL(g_lstar, g_lstar_bad);
+GUEST_LABEL(g_lstar, g_lstar_gp);
+
+static void test_lstar_without_exits(void)
+{
+	const uint64_t v1 = 0xffffffff81234560ull, v2 = 0x00007f0012345678ull;
+	const uint64_t star = 0x0023001000000000ull;
+	struct dune_vcpu_config c;
+	struct dune_stats st;
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	idt_set(13, GADDR(g_lstar, g_lstar_gp));
+	config_asm(&c, g_lstar_start, g_lstar_end);
+	c.lstar = v1;
+	fd = vcpu_create_run(&c, &run);
+	run.regs.rsi = v2;
+	run.regs.rdi = star;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ((uint32_t)run.regs.rax | run.regs.rdx << 32, v1);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ((uint32_t)run.regs.rax | run.regs.rdx << 32, v2);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ((uint32_t)run.regs.rax | run.regs.rdx << 32, star);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 0x13);
+	IT_ASSERT_EQ(run.regs.rbx, GADDR(g_lstar, g_lstar_bad));
+	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
+	IT_ASSERT_EQ(st.by_reason[10], 1);	/* CPUID */
+	IT_ASSERT_EQ(st.by_reason[31], 1);	/* RDMSR: STAR only */
+	IT_ASSERT_EQ(st.by_reason[32], 1);	/* WRMSR: STAR only */
+	close(fd);
+}
+
 
 static int shared_vcpu_fd;
 static struct dune_run shared_run;
@@ -489,6 +680,8 @@ static const struct itest tests[] = {
 	{ "kvm_holds_vtx", test_kvm_holds_vtx },
 	{ "migration_and_hotplug", test_migration_and_hotplug },
 	{ "tracepoints", test_tracepoints },
+	{ "vmcall_from_ring3_is_ud", test_vmcall_from_ring3_is_ud },
+	{ "lstar_without_exits", test_lstar_without_exits },
 };
 
 ITEST_MAIN(tests)
