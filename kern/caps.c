@@ -135,6 +135,13 @@ int vmx_caps_decode(const struct vmx_msrs *m, struct vmx_caps *caps,
 	}
 	if (vmx_ctl_allows(m->pinbased, PIN_BASED_VIRTUAL_NMIS))
 		u->flags |= DUNE_CAP_VNMI;
+	/* SDM 4.10.1: PCIDs need the CPU's PCID and CR4.PCIDE allowed (A.8). */
+	if (m->cpuid1_ecx & (1u << 17) && m->cr4_fixed1 & X86_CR4_PCIDE)
+		u->flags |= DUNE_CAP_PCID;
+	/* SDM 25.6.2: without "enable INVPCID", INVPCID is #UD in the guest. */
+	if (secondary && m->cpuid7_ebx & (1u << 10) &&
+	    vmx_ctl_allows(m->procbased2, SECONDARY_EXEC_ENABLE_INVPCID))
+		u->flags |= DUNE_CAP_INVPCID;
 
 	/* The VPID INVVPID bits mean nothing without VPID itself. */
 	if (!(u->flags & DUNE_CAP_VPID))

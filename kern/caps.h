@@ -11,7 +11,8 @@
 
 /* Raw inputs to the decoder: everything comes from CPUID and VMX MSRs. */
 struct vmx_msrs {
-	u32 cpuid1_ecx;		/* CPUID.1:ECX, bit 5 = VMX */
+	u32 cpuid1_ecx;		/* CPUID.1:ECX, bit 5 = VMX, bit 17 = PCID */
+	u32 cpuid7_ebx;		/* CPUID.(EAX=7,ECX=0):EBX, bit 10 = INVPCID */
 	u32 maxphyaddr;		/* CPUID.80000008H:EAX[7:0] */
 	u64 feature_control;	/* IA32_FEATURE_CONTROL */
 	u64 basic;		/* IA32_VMX_BASIC */
@@ -58,6 +59,42 @@ static inline bool vmx_ctl_allows(u64 msr, u32 bits)
 static inline u64 vmx_cr_fixup(u64 cr, u64 fixed0, u64 fixed1)
 {
 	return (cr | fixed0) & fixed1;
+}
+
+/*
+ * A guest MOV to CR3 (SDM 4.10.4.1, "MOV to CR3"): with CR4.PCIDE set,
+ * bits 11:0 are the PCID and bit 63 set asks the CPU to keep the PCID's
+ * cached translations; bit 63 itself is never part of CR3.  Without
+ * PCIDE, bit 63 is reserved.  Returns false where the CPU raises #GP;
+ * else the value for GUEST_CR3 in @cr3 and whether to flush in @flush.
+ */
+static inline bool vmx_guest_cr3_load(u64 val, bool pcide, u32 maxphyaddr,
+				      u64 *cr3, bool *flush)
+{
+	*flush = true;
+	if (pcide && (val >> 63)) {
+		val &= ~(1ull << 63);
+		*flush = false;
+	}
+	if (val >> maxphyaddr)
+		return false;
+	*cr3 = val;
+	return true;
+}
+
+/*
+ * The general-purpose register numbered @n in an exit qualification (SDM
+ * table 28-3: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15), which
+ * struct dune_regs keeps in another order.
+ */
+static inline __u64 *dune_regs_gpr(struct dune_regs *r, unsigned int n)
+{
+	static const u8 index[16] = { 0, 2, 3, 1, 7, 6, 4, 5,
+				      8, 9, 10, 11, 12, 13, 14, 15 };
+
+	BUILD_BUG_ON(offsetof(struct dune_regs, rsp) != 7 * 8);
+	BUILD_BUG_ON(offsetof(struct dune_regs, r8) != 8 * 8);
+	return (__u64 *)r + index[n & 15];
 }
 
 static inline bool caps_has(const struct vmx_caps *c, u32 flag)

@@ -86,14 +86,24 @@ static int handle_triple_fault(struct dune_vcpu *vcpu, struct dune_run *run)
 	return vcpu_fatal(vcpu, run, "triple fault in the guest");
 }
 
-/* CPUID: the host's answer, with VMX hidden (the guest cannot use it). */
+/*
+ * CPUID: the host's answer, with VMX hidden (the guest cannot use it),
+ * PCID shown only to a vCPU running with CR4.PCIDE (it cannot set CR4
+ * itself), INVPCID only if it does not raise #UD (DUNE_CAP_INVPCID).
+ */
 static int handle_cpuid(struct dune_vcpu *vcpu, struct dune_run *run)
 {
-	u32 eax = vcpu->regs.rax, ecx = vcpu->regs.rcx, ebx, edx;
+	u32 leaf = vcpu->regs.rax, sub = vcpu->regs.rcx;
+	u32 eax, ebx, ecx, edx;
 
-	cpuid_count(eax, ecx, &eax, &ebx, &ecx, &edx);
-	if ((u32)vcpu->regs.rax == 1)
+	cpuid_count(leaf, sub, &eax, &ebx, &ecx, &edx);
+	if (leaf == 1) {
 		ecx &= ~(1u << 5);
+		if (!vcpu->pcide)
+			ecx &= ~(1u << 17);
+	}
+	if (leaf == 7 && sub == 0 && !caps_has(&vmx_caps, DUNE_CAP_INVPCID))
+		ebx &= ~(1u << 10);
 	vcpu->regs.rax = eax;
 	vcpu->regs.rbx = ebx;
 	vcpu->regs.rcx = ecx;
@@ -131,28 +141,30 @@ static int handle_vmcall(struct dune_vcpu *vcpu, struct dune_run *run)
  */
 static int handle_cr(struct dune_vcpu *vcpu, struct dune_run *run)
 {
-	u64 q = vcpu->exit_qual;
-	int cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
-	u64 *gprs = (u64 *)&vcpu->regs;
+	u64 q = vcpu->exit_qual, *gpr = dune_regs_gpr(&vcpu->regs, q >> 8);
+	int cr = q & 15, type = (q >> 4) & 3;
+	bool flush;
+	u64 cr3;
 
-	if (cr == 3 && type == 0 && reg != 4) {
-		u64 val = gprs[reg];
-
-		if (val & ~((1ull << vmx_caps.uapi.maxphyaddr) - 1) & ~0xfffull)
+	if (cr == 3 && type == 0) {
+		if (!vmx_guest_cr3_load(*gpr, vcpu->pcide,
+					vmx_caps.uapi.maxphyaddr, &cr3, &flush))
 			return inject_gp(vcpu, run);
 		vcpu_vmcs_begin(vcpu);
-		vmcs_writel(GUEST_CR3, val);
+		vmcs_writel(GUEST_CR3, cr3);
 		vcpu_vmcs_end(vcpu);
-		/* SDM 4.10.4.1: a CR3 load flushes this VPID's TLB, everywhere
-		 * the vCPU may have run.
+		/* SDM 4.10.4.1: a CR3 load flushes this VPID's TLB (more than
+		 * the one PCID it must), everywhere the vCPU may have run.
 		 */
-		on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid, 1);
+		if (flush)
+			on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid,
+				    1);
 		vcpu_skip_instruction(vcpu);
 		return 1;
 	}
-	if (cr == 3 && type == 1 && reg != 4) {
+	if (cr == 3 && type == 1) {
 		vcpu_vmcs_begin(vcpu);
-		gprs[reg] = vmcs_readl(GUEST_CR3);
+		*gpr = vmcs_readl(GUEST_CR3);
 		vcpu_vmcs_end(vcpu);
 		vcpu_skip_instruction(vcpu);
 		return 1;

@@ -17,5 +17,6 @@
 #else
 #include "kshim.h"
 #endif
+#include <asm/processor-flags.h>
 
 #endif

@@ -20,6 +20,11 @@ static void read_vmx_msrs(struct vmx_msrs *m)
 	memset(m, 0, sizeof(*m));
 	m->cpuid1_ecx = cpuid_ecx(1);
 	m->maxphyaddr = cpuid_eax(0x80000008) & 0xff;
+	if (cpuid_eax(0) >= 7) {
+		u32 eax, ecx, edx;
+
+		cpuid_count(7, 0, &eax, &m->cpuid7_ebx, &ecx, &edx);
+	}
 	if (!(m->cpuid1_ecx & (1u << 5)))
 		return;
 	/* Every read is _safe: a hypervisor below us may refuse any of them. */

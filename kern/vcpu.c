@@ -242,7 +242,8 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 				   X86_CR0_MP | X86_CR0_PE,
 			   m->cr0_fixed0, m->cr0_fixed1);
 	cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-	      (cr4_read_shadow() & X86_CR4_OSXSAVE);
+	      (cr4_read_shadow() & X86_CR4_OSXSAVE) |
+	      (vcpu->pcide ? X86_CR4_PCIDE : 0);
 	cr4 = vmx_cr_fixup(cr4, m->cr4_fixed0, m->cr4_fixed1);
 	vmcs_writel(GUEST_CR0, cr0);
 	vmcs_writel(CR0_READ_SHADOW, cr0);
@@ -610,6 +611,10 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 			return -EINVAL;
 	if (cfg.pad[0] || cfg.pad[1] || cfg.pad[2])
 		return -EINVAL;
+	if (cfg.flags & ~DUNE_VCPU_PCID)
+		return -EINVAL;
+	if (cfg.flags & DUNE_VCPU_PCID && !caps_has(&vmx_caps, DUNE_CAP_PCID))
+		return -EINVAL;
 	/* Selectors of the GDT at CPL 0 (SDM 26.3.1.2), page-aligned roots. */
 	if (!cfg.cs || !cfg.ds || !cfg.tr || (cfg.cs | cfg.ds | cfg.tr) & 7 ||
 	    cfg.cs > cfg.gdt_limit || cfg.ds > cfg.gdt_limit ||
@@ -628,6 +633,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	vcpu->cpu = -1;
 	vcpu->regs = cfg.regs;
 	vcpu->regs_dirty = true;
+	vcpu->pcide = cfg.flags & DUNE_VCPU_PCID;
 	vcpu->guest_kernel_gs_base = cfg.kernel_gs_base;
 	vcpu->guest_lstar = cfg.lstar;
 	vcpu->guest_star = cfg.star;

@@ -18,6 +18,7 @@ struct dune_vcpu {
 	bool launched;			/* VMLAUNCH done since last VMCLEAR */
 	bool dead;			/* fatal exit happened */
 	int vpid;
+	bool pcide;			/* DUNE_VCPU_PCID: CR4.PCIDE is set */
 
 	struct dune_regs regs;		/* GPRs; RSP/RIP/RFLAGS in the VMCS */
 	bool regs_dirty;		/* RSP/RIP/RFLAGS to write to the VMCS */

@@ -84,6 +84,8 @@ static const struct {
 	{ DUNE_CAP_TRUE_CTLS, "true_ctls" },
 	{ DUNE_CAP_UNRESTRICTED, "unrestricted_guest" },
 	{ DUNE_CAP_VNMI, "vnmi" },
+	{ DUNE_CAP_PCID, "pcid" },
+	{ DUNE_CAP_INVPCID, "invpcid" },
 };
 
 void dune_caps_print(const struct dune_caps *c, FILE *f)

@@ -357,6 +357,7 @@ static int do_init(void)
 			strerror(errno));
 		goto fail;
 	}
+	dune_proc.caps_flags = caps.flags;
 	cpu_features();
 	if (init_layout(caps.maxphyaddr) || set_slots(fd) ||
 	    init_page_tables())

@@ -60,6 +60,7 @@ struct dune_proc {
 	int pid;		/* the process dev_fd was opened by */
 	bool ready;
 	bool pdpe1gb;		/* 1 GiB guest pages */
+	uint32_t caps_flags;	/* DUNE_CAP_* of the module */
 	struct dune_layout layout;
 	uint64_t cr3;		/* GPA of the PML4 */
 	void *pt_pool;

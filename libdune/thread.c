@@ -100,6 +100,9 @@ void dune_vcpu_config_fill(const struct dune_thread *t,
 	c->lstar = (uint64_t)dune_syscall_stub;
 	c->star = DUNE_STAR;
 	c->sfmask = 0;	/* keep the program's flags, IF included */
+	/* CR3 with PCID 0 and bit 63 clear behaves as without PCIDE. */
+	if (dune_proc.caps_flags & DUNE_CAP_PCID)
+		c->flags |= DUNE_VCPU_PCID;
 }
 
 long dune_vcpu_create(struct dune_thread *t)

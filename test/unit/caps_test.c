@@ -19,6 +19,11 @@ static struct vmx_msrs bochs_msrs(void)
 		.exit = 0x01ffffff00036dffull,
 		.entry = 0x0003ffff000011ffull,
 		.ept_vpid_cap = 0x00000f0106334141ull,
+		.cpuid7_ebx = 0xd19f27eb,
+		.cr0_fixed0 = 0x80000021,
+		.cr0_fixed1 = 0xffffffff,
+		.cr4_fixed0 = 0x2000,
+		.cr4_fixed1 = 0x3727ff,
 	};
 	return m;
 }
@@ -169,6 +174,80 @@ START_TEST(test_cr_fixup)
 }
 END_TEST
 
+START_TEST(test_pcid_caps)
+{
+	struct vmx_msrs m = bochs_msrs();
+	struct vmx_caps c;
+	char why[128];
+
+	/* Bochs corei7_skylake_x has both */
+	ck_assert_int_eq(vmx_caps_decode(&m, &c, why, sizeof(why)), 0);
+	ck_assert(caps_has(&c, DUNE_CAP_PCID | DUNE_CAP_INVPCID));
+
+	/* no PCID in CPUID, or CR4.PCIDE not allowed in VMX operation */
+	m.cpuid1_ecx &= ~(1u << 17);
+	ck_assert_int_eq(vmx_caps_decode(&m, &c, why, sizeof(why)), 0);
+	ck_assert(!caps_has(&c, DUNE_CAP_PCID));
+	ck_assert(caps_has(&c, DUNE_CAP_INVPCID));
+	m = bochs_msrs();
+	m.cr4_fixed1 &= ~(u64)X86_CR4_PCIDE;
+	ck_assert_int_eq(vmx_caps_decode(&m, &c, why, sizeof(why)), 0);
+	ck_assert(!caps_has(&c, DUNE_CAP_PCID));
+
+	/* INVPCID needs the CPU's and the VMX control */
+	m = bochs_msrs();
+	m.cpuid7_ebx &= ~(1u << 10);
+	ck_assert_int_eq(vmx_caps_decode(&m, &c, why, sizeof(why)), 0);
+	ck_assert(caps_has(&c, DUNE_CAP_PCID));
+	ck_assert(!caps_has(&c, DUNE_CAP_INVPCID));
+	m = bochs_msrs();
+	m.procbased2 &= ~((u64)SECONDARY_EXEC_ENABLE_INVPCID << 32);
+	ck_assert_int_eq(vmx_caps_decode(&m, &c, why, sizeof(why)), 0);
+	ck_assert(!caps_has(&c, DUNE_CAP_INVPCID));
+}
+END_TEST
+
+START_TEST(test_guest_cr3_load)
+{
+	u64 cr3 = 0;
+	bool flush = false;
+
+	/* without PCIDE: low bits kept, bit 63 and bits >= MAXPHYADDR #GP */
+	ck_assert(vmx_guest_cr3_load(0x12345018ull, false, 40, &cr3, &flush));
+	ck_assert_uint_eq(cr3, 0x12345018ull);
+	ck_assert(flush);
+	ck_assert(!vmx_guest_cr3_load(0x8000000012345000ull, false, 40, &cr3,
+				      &flush));
+	ck_assert(!vmx_guest_cr3_load(1ull << 40, false, 40, &cr3, &flush));
+	ck_assert(vmx_guest_cr3_load((1ull << 40) - 4096, false, 40, &cr3,
+				     &flush));
+	/* with PCIDE: bit 63 means no flush and never reaches CR3 */
+	ck_assert(vmx_guest_cr3_load(0x8000000012345abcull, true, 40, &cr3,
+				     &flush));
+	ck_assert_uint_eq(cr3, 0x12345abcull);
+	ck_assert(!flush);
+	ck_assert(vmx_guest_cr3_load(0x12345001ull, true, 40, &cr3, &flush));
+	ck_assert_uint_eq(cr3, 0x12345001ull);
+	ck_assert(flush);
+	ck_assert(!vmx_guest_cr3_load(0x8000010000000000ull, true, 40, &cr3,
+				      &flush));
+}
+END_TEST
+
+START_TEST(test_exit_qual_gpr_numbering)
+{
+	struct dune_regs r = { .rax = 0, .rcx = 1, .rdx = 2, .rbx = 3,
+			       .rsp = 4, .rbp = 5, .rsi = 6, .rdi = 7,
+			       .r8 = 8, .r9 = 9, .r10 = 10, .r11 = 11,
+			       .r12 = 12, .r13 = 13, .r14 = 14, .r15 = 15 };
+	unsigned int n;
+
+	/* SDM table 28-3 numbering is the value each register holds here */
+	for (n = 0; n < 16; n++)
+		ck_assert_uint_eq(*dune_regs_gpr(&r, n), n);
+}
+END_TEST
+
 static Suite *caps_suite(void)
 {
 	Suite *s = suite_create("caps");
@@ -184,6 +263,9 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, test_short_message_buffer_is_safe);
 	tcase_add_test(tc, test_ctl_adjust);
 	tcase_add_test(tc, test_cr_fixup);
+	tcase_add_test(tc, test_pcid_caps);
+	tcase_add_test(tc, test_guest_cr3_load);
+	tcase_add_test(tc, test_exit_qual_gpr_numbering);
 	suite_add_tcase(s, tc);
 	return s;
 }
