@@ -81,6 +81,16 @@ static int handle_external_interrupt(struct dune_vcpu *vcpu,
 	return 1;
 }
 
+/*
+ * The guest can take an interrupt now: vcpu_set_events() injects the one
+ * user space asked for and turns this exit off again.
+ */
+static int handle_interrupt_window(struct dune_vcpu *vcpu,
+				   struct dune_run *run)
+{
+	return 1;
+}
+
 static int handle_triple_fault(struct dune_vcpu *vcpu, struct dune_run *run)
 {
 	return vcpu_fatal(vcpu, run, "triple fault in the guest");
@@ -292,6 +302,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = inject_gp,

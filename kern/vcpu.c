@@ -80,6 +80,9 @@ int vcpu_init(void)
 	r = r ?: vmx_ctl_adjust(m->entry,
 				VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER,
 				VM_ENTRY_LOAD_IA32_PAT, &ctl_entry);
+	/* SDM 26.7.5: DUNE_RUN's inject_vector waits for the guest with it. */
+	if (!r && !vmx_ctl_allows(m->procbased, CPU_BASED_INTR_WINDOW_EXITING))
+		r = -EIO;
 	if (r) {
 		pr_err("dune: cannot load: the CPU does not allow a VMX control dune needs\n");
 		return -ENODEV;
@@ -193,6 +196,7 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl_pin);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl_cpu);
+	vcpu->ctl_cpu = ctl_cpu;
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl_cpu2);
 	vmcs_write32(VM_EXIT_CONTROLS, ctl_exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, ctl_entry);
@@ -321,6 +325,46 @@ static void vcpu_write_regs(struct dune_vcpu *vcpu)
 }
 
 /*
+ * The event for this VM entry: one at most (SDM 26.6).  An exception
+ * pending from an exit handler (or cut short by the last exit) goes first.
+ * The interrupt user space asked for goes in as soon as the guest can take
+ * it (RFLAGS.IF = 1, no STI or MOV-SS blocking: what SDM 26.3.1.5 also
+ * demands of an injected external interrupt); until then an
+ * interrupt-window exit (SDM 26.7.5) tells us when it can.
+ */
+static void vcpu_set_events(struct dune_vcpu *vcpu)
+{
+	bool window = false;
+	u32 ctl;
+
+	if (vcpu->pending_event) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vcpu->pending_event);
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vcpu->pending_error);
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vcpu->pending_len);
+		vcpu->pending_event = 0;
+		window = vcpu->inject_vector;
+	} else if (vcpu->inject_vector) {
+		u32 block = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+		if (vcpu->regs.rflags & X86_EFLAGS_IF &&
+		    !(block & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))) {
+			vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
+				     vcpu->inject_vector | INTR_TYPE_EXT_INTR |
+					     INTR_INFO_VALID_MASK);
+			vcpu->injecting = true;
+		} else {
+			window = true;
+		}
+	}
+	ctl = window ? vcpu->ctl_cpu | CPU_BASED_INTR_WINDOW_EXITING :
+		       vcpu->ctl_cpu & ~CPU_BASED_INTR_WINDOW_EXITING;
+	if (ctl != vcpu->ctl_cpu) {
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl);
+		vcpu->ctl_cpu = ctl;
+	}
+}
+
+/*
  * One VM entry and exit, with interrupts off around it.  Everything the
  * hardware does not switch is switched here: the syscall MSRs and
  * KERNEL_GS_BASE, CR2, and the GDT limit (SDM 28.5.2 sets it to 0xffff).
@@ -348,12 +392,7 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vmcs_writel(GUEST_GS_BASE, host_kgs);
 	if (vcpu->regs_dirty)
 		vcpu_write_regs(vcpu);
-	if (vcpu->pending_event) {
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vcpu->pending_event);
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vcpu->pending_error);
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vcpu->pending_len);
-		vcpu->pending_event = 0;
-	}
+	vcpu_set_events(vcpu);
 
 	savesegment(ds, ds);
 	savesegment(es, es);
@@ -392,6 +431,14 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	/* Everything a handler needs, while the VMCS is surely current. */
 	vcpu->launched = true;
 	vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);
+	/*
+	 * The entry delivered the interrupt, or the exit cut its delivery
+	 * short and vcpu_requeue_vectoring() makes it the pending event.
+	 */
+	if (vcpu->injecting &&
+	    !(vcpu->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		vcpu->inject_vector = 0;
+	vcpu->injecting = false;
 	vcpu->exit_qual = vmcs_readl(EXIT_QUALIFICATION);
 	vcpu->exit_intr_info = vmcs_read32(VM_EXIT_INTR_INFO);
 	vcpu->exit_instr_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
@@ -459,7 +506,11 @@ static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 		return -EFAULT;
 	if (vcpu_check_regs(&run.regs))
 		return -EINVAL;
-	/* Everything after regs is output. */
+	if (run.pad2 || (run.inject_vector &&
+			 (run.inject_vector < 32 || run.inject_vector > 255)))
+		return -EINVAL;
+	vcpu->inject_vector = run.inject_vector;
+	/* Everything after regs is output (inject_vector: see below). */
 	memset((char *)&run + sizeof(run.regs), 0,
 	       sizeof(run) - sizeof(run.regs));
 	vcpu->regs = run.regs;
@@ -511,6 +562,8 @@ static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 	trace_dune_user_exit(run.exit_reason, vcpu->regs.rax);
 	run.regs = vcpu->regs;
 	run.guest_cr2 = vcpu->cr2;
+	/* Still set: not delivered yet, user space passes it again. */
+	run.inject_vector = vcpu->inject_vector;
 	if (copy_to_user(urun, &run, sizeof(run)))
 		return -EFAULT;
 	return 0;

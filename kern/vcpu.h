@@ -27,6 +27,9 @@ struct dune_vcpu {
 	u32 pending_event;		/* VM-entry interruption info to inject */
 	u32 pending_error;
 	u32 pending_len;
+	u32 inject_vector;		/* dune_run.inject_vector, not yet in */
+	bool injecting;			/* ... being injected by this entry */
+	u32 ctl_cpu;			/* CPU_BASED_VM_EXEC_CONTROL as set */
 
 	/* Exit information, read right after each VM exit. */
 	u32 exit_reason;

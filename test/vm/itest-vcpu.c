@@ -3,7 +3,7 @@
  * Integration tests of dune.ko's vCPU interface, without libdune: a tiny
  * hand-made guest (vcpu-guest.h).  This pins down the kernel side: VMCALL
  * exits (and their refusal at CPL 3), EPT faults, CPUID, the LSTAR
- * pass-through, PCIDs, fatal exits, stats, and every
+ * pass-through, PCIDs, interrupt injection, fatal exits, stats, and every
  * kind of bad input the ioctls must refuse.
  */
 #include <fcntl.h>
@@ -398,6 +398,161 @@ static void test_pcid(void)
 	close(fd);
 }
 
+/*
+ * dune_run.inject_vector: delivered through the guest's IDT before the
+ * next instruction when IF = 1; held back (and still set when DUNE_RUN
+ * returns) while IF = 0 and in the STI shadow.  The handler reports the
+ * RIP it interrupted.
+ */
+GUEST_ASM(g_irq,
+	  "vmcall\n"				/* 1 */
+	  "g_irq_next: mov $1, %ebx\n"
+	  "vmcall\n"				/* 3 */
+	  "cli\n"
+	  "vmcall\n"				/* 4 */
+	  "vmcall\n"				/* 5 */
+	  "g_irq_sti: sti\n"
+	  "mov $2, %ebx\n"			/* in the STI shadow */
+	  "g_irq_after_sti: mov $3, %ebx\n"
+	  "vmcall\n"				/* 7 */
+	  "ud2\n"
+	  "g_irq_handler: mov (%rsp), %rcx\n"
+	  "mov 16(%rsp), %rdx\n"		/* RFLAGS interrupted */
+	  "mov $0x50, %eax\n"
+	  "vmcall\n"				/* 2, 6 */
+	  "iretq\n");
+GUEST_LABEL(g_irq, g_irq_next);
+GUEST_LABEL(g_irq, g_irq_sti);
+GUEST_LABEL(g_irq, g_irq_after_sti);
+GUEST_LABEL(g_irq, g_irq_handler);
+
+static void test_inject_interrupt(void)
+{
+	struct dune_stats st;
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	idt_set(0x50, GADDR(g_irq, g_irq_handler));
+	fd = vcpu_new_asm(g_irq_start, g_irq_end, &run);
+	run.regs.rflags = 0x202;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rip, GADDR(g_irq, g_irq_next));
+
+	/* IF = 1: the handler runs before the guest's next instruction */
+	run.inject_vector = 0x50;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.inject_vector, 0);
+	IT_ASSERT_EQ(run.regs.rax, 0x50);
+	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_irq, g_irq_next));
+	IT_ASSERT_EQ(run.regs.rbx, 0);
+	IT_ASSERT(run.regs.rdx & 0x200);
+	IT_ASSERT_EQ(run.regs.rflags & 0x200, 0); /* interrupt gate */
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.regs.rbx, 1);
+	IT_ASSERT_EQ(run.regs.rax, 0x50);	/* no second delivery */
+
+	/* IF = 0: not delivered across VMCALLs, still pending */
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.regs.rflags & 0x200, 0);
+	run.regs.rax = 0;
+	run.inject_vector = 0x50;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.inject_vector, 0x50);
+	IT_ASSERT_EQ(run.regs.rax, 0);
+	IT_ASSERT_EQ(run.regs.rip, GADDR(g_irq, g_irq_sti));
+	/* STI, then one instruction in its shadow, then the interrupt */
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.inject_vector, 0);
+	IT_ASSERT_EQ(run.regs.rax, 0x50);
+	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_irq, g_irq_after_sti));
+	IT_ASSERT_EQ(run.regs.rbx, 2);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.regs.rbx, 3);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
+	IT_ASSERT(st.by_reason[7] >= 1);	/* interrupt window */
+
+	/* vectors the guest's IDT cannot take as interrupts; pad2 */
+	run.inject_vector = 31;
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), -1);
+	IT_ASSERT_EQ(errno, EINVAL);
+	run.inject_vector = 256;
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), -1);
+	IT_ASSERT_EQ(errno, EINVAL);
+	run.inject_vector = 2;
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), -1);
+	IT_ASSERT_EQ(errno, EINVAL);
+	run.inject_vector = 0x50;
+	run.pad2 = 1;
+	errno = 0;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), -1);
+	IT_ASSERT_EQ(errno, EINVAL);
+	close(fd);
+}
+
+/*
+ * One event per VM entry, the exception first: an interrupt waiting for
+ * the STI shadow to end is still waiting when the instruction in the
+ * shadow faults (#GP for I/O), and arrives once the #GP handler returns.
+ */
+GUEST_ASM(g_ord,
+	  "cli\n"
+	  "vmcall\n"				/* 1 */
+	  "sti\n"
+	  "g_ord_in: inb $0x80, %al\n"		/* in the STI shadow */
+	  "g_ord_after: mov $7, %ebx\n"
+	  "vmcall\n"				/* 4 */
+	  "ud2\n"
+	  "g_ord_gp: mov 8(%rsp), %rcx\n"
+	  "addq $2, 8(%rsp)\n"			/* past the inb */
+	  "mov $0xd, %eax\n"
+	  "vmcall\n"				/* 2 */
+	  "add $8, %rsp\n"			/* the error code */
+	  "iretq\n"
+	  "g_ord_irq: mov (%rsp), %rcx\n"
+	  "mov $0x50, %eax\n"
+	  "vmcall\n"				/* 3 */
+	  "iretq\n");
+GUEST_LABEL(g_ord, g_ord_in);
+GUEST_LABEL(g_ord, g_ord_after);
+GUEST_LABEL(g_ord, g_ord_gp);
+GUEST_LABEL(g_ord, g_ord_irq);
+
+static void test_inject_after_pending_exception(void)
+{
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	idt_set(13, GADDR(g_ord, g_ord_gp));
+	idt_set(0x50, GADDR(g_ord, g_ord_irq));
+	fd = vcpu_new_asm(g_ord_start, g_ord_end, &run);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	run.inject_vector = 0x50;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 0xd);
+	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_ord, g_ord_in));
+	IT_ASSERT_EQ(run.inject_vector, 0x50);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 0x50);
+	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_ord, g_ord_after));
+	IT_ASSERT_EQ(run.inject_vector, 0);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rbx, 7);
+	close(fd);
+}
+
 static int shared_vcpu_fd;
 static struct dune_run shared_run;
 
@@ -614,6 +769,8 @@ static const struct itest tests[] = {
 	{ "vmcall_from_ring3_is_ud", test_vmcall_from_ring3_is_ud },
 	{ "lstar_without_exits", test_lstar_without_exits },
 	{ "pcid", test_pcid },
+	{ "inject_interrupt", test_inject_interrupt },
+	{ "inject_after_pending_exception", test_inject_after_pending_exception },
 };
 
 ITEST_MAIN(tests)
