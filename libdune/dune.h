@@ -250,6 +250,10 @@ extern ptent_t *pgroot;
 #define PTE_USR1	(1ull << 10)
 #define PTE_USR2	(1ull << 11)
 #define PTE_USR3	(1ull << 52)
+/* A 4 KiB leaf that owns a reference on the pool page it maps. */
+#define PTE_POOL	(1ull << 53)
+/* A leaf made not present by PERM_NONE (PTE_P clear, address kept). */
+#define PTE_NONE	(1ull << 54)
 #define PTE_NX		(1ull << 63)
 #define PTE_ADDR	0x000ffffffffff000ull
 #define PTE_ADDR_OF(pte) ((physaddr_t)((pte) & PTE_ADDR))

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "vm.h"
 
 struct dune_proc dune_proc = { .dev_fd = -1 };
 __thread struct dune_thread *dune_self;
@@ -215,82 +214,6 @@ static int set_slots(int fd)
 	return -1;
 }
 
-/* Page-table pages come from one pool; its GPAs follow from the layout. */
-struct pool {
-	char *next, *end;
-};
-
-static void *pool_alloc(void *ctx)
-{
-	struct pool *p = ctx;
-	void *page;
-
-	if (p->next >= p->end)
-		return NULL;
-	page = p->next;
-	p->next += DUNE_PAGE;
-	return page;	/* fresh anonymous memory: already zero */
-}
-
-static uint64_t pool_pa(void *ctx, const void *page)
-{
-	return dune_va_to_pa(&dune_proc.layout, (uint64_t)page);
-}
-
-static void *pool_ptr(void *ctx, uint64_t pa)
-{
-	uint64_t va = dune_pa_to_va(&dune_proc.layout, pa);
-
-	return va == DUNE_BAD_ADDR ? NULL : (void *)va;
-}
-
-static int init_page_tables(void)
-{
-	const struct dune_layout *l = &dune_proc.layout;
-	uint64_t pgsize = dune_proc.pdpe1gb ? DUNE_PGSIZE_1G : DUNE_PGSIZE_2M;
-	size_t size = dune_pt_pages_needed(l, pgsize) * DUNE_PAGE;
-	struct pool pool;
-	struct dune_pt_ops ops = {
-		.alloc = pool_alloc, .pa = pool_pa, .ptr = pool_ptr,
-		.ctx = &pool,
-	};
-	uint64_t *pml4;
-	char *mem;
-	int r;
-
-	/* Private: a fork child gets its own copy at the same addresses. */
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (mem == MAP_FAILED) {
-		fprintf(stderr,
-			"libdune: cannot allocate %zu KiB for page tables: %s\n",
-			size >> 10, strerror(errno));
-		return -1;
-	}
-	if (!dune_layout_covers(l, (uint64_t)mem, (uint64_t)mem + size)) {
-		fprintf(stderr,
-			"libdune: page-table memory at %p landed outside Dune's windows\n",
-			mem);
-		munmap(mem, size);
-		errno = ENOMEM;
-		return -1;
-	}
-	pool.next = mem;
-	pool.end = mem + size;
-	r = dune_pt_build(l, pgsize, &ops, &pml4);
-	if (r) {
-		fprintf(stderr, "libdune: building the page tables failed: %s\n",
-			strerror(-r));
-		munmap(mem, size);
-		errno = -r;
-		return -1;
-	}
-	dune_proc.pt_pool = mem;
-	dune_proc.pt_pool_size = size;
-	dune_proc.cr3 = pool_pa(&pool, pml4);
-	return 0;
-}
-
 /* Memory the CPU reads behind the program's back must be reachable. */
 static int check_reachable(void)
 {
@@ -359,8 +282,9 @@ static int do_init(void)
 	}
 	dune_proc.caps_flags = caps.flags;
 	cpu_features();
-	if (init_layout(caps.maxphyaddr) || set_slots(fd) ||
-	    init_page_tables())
+	/* The pool first: the layout then covers it like any mapping. */
+	if (dune_page_init() || init_layout(caps.maxphyaddr) ||
+	    set_slots(fd) || dune_page_init_pa() || dune_vm_init())
 		goto fail;
 	dune_idt_init();
 	if (check_reachable())

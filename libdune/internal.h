@@ -62,9 +62,7 @@ struct dune_proc {
 	bool pdpe1gb;		/* 1 GiB guest pages */
 	uint32_t caps_flags;	/* DUNE_CAP_* of the module */
 	struct dune_layout layout;
-	uint64_t cr3;		/* GPA of the PML4 */
-	void *pt_pool;
-	size_t pt_pool_size;
+	uint64_t cr3;		/* GPA of pgroot, what new vCPUs load */
 	uint64_t xsave_mask;	/* components saved around handlers; 0: fxsave */
 	uint32_t fpu_size;
 };
@@ -146,6 +144,20 @@ void dune_host_syscall(struct dune_thread *t);
 /* trap.c */
 void dune_idt_init(void);
 void dune_trap(struct dune_tf *tf);
+
+/* page.c: the pool is reserved before the layout, placed after it */
+#define DUNE_POOL_SIZE		(1ull << 30)	/* address space, not memory */
+#define DUNE_POOL_MIN		(16ull << 20)
+int dune_page_init(void);
+int dune_page_init_pa(void);
+struct dune_page_stats {
+	size_t used;		/* pages handed out */
+	size_t total;		/* capacity */
+};
+void dune_page_stats(struct dune_page_stats *s);
+
+/* vmapi.c: build pgroot (every window, large pages) from pool pages */
+int dune_vm_init(void);
 
 /* fdguard.c: fds the program must not close (ours, in the shared table) */
 #define DUNE_FDGUARD_MAX 65536

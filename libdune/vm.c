@@ -4,8 +4,11 @@
 
 #include "vm.h"
 
-/* Entries of a table level: A set up front, so the CPU need not write it. */
-#define PT_TABLE_FLAGS (PTE_P | PTE_W | PTE_A)
+/*
+ * Entries of a table level: A set up front, so the CPU need not write it;
+ * U and W so that the leaf alone decides what ring 3 may do.
+ */
+#define PT_TABLE_FLAGS (PTE_P | PTE_W | PTE_U | PTE_A)
 #define PT_LEAF_FLAGS (PTE_P | PTE_W | PTE_A | PTE_D | PTE_PS)
 
 /* Level 3 = PML4, 2 = PDPT, 1 = PD, 0 = PT. */
