@@ -8,6 +8,9 @@
  *
  * Output: one table row per operation.
  */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +24,16 @@
 
 struct op {
 	const char *name;
-	/* Runs the operation @n times; returns TSC ticks taken. */
+	/*
+	 * Runs the operation @n times; returns TSC ticks taken, or
+	 * NOT_COMPARABLE when there is no such operation in this mode.
+	 */
 	uint64_t (*run)(long n);
+	/* Expensive: run n / 100 times (at least once). */
+	bool slow;
 };
+
+#define NOT_COMPARABLE UINT64_MAX
 
 static uint64_t op_getppid(long n)
 {
@@ -55,15 +65,182 @@ static uint64_t op_touch_page(long n)
 	return t;
 }
 
+
+/* ---- page tables (dune_vm_*) ---- */
+
+static char *pf_page;
+
+static void pf_sigsegv(int sig)
+{
+	mprotect(pf_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+static void pf_dune(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	dune_vm_mprotect(pgroot, pf_page, 4096, PERM_R | PERM_W);
+}
+
+/*
+ * A page fault handled by the program: write-protect a page, write it,
+ * unprotect it in the handler.  Natively: mprotect + SIGSEGV handler;
+ * in Dune mode: dune_vm_mprotect + a guest page-fault handler.
+ */
+static uint64_t op_pgfault(long n)
+{
+	struct sigaction sa;
+	uint64_t t0;
+
+	if (!pf_page) {
+		pf_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		pf_page[0] = 1;
+	}
+	if (dune_active()) {
+		dune_register_pgflt_handler(pf_dune);
+		t0 = __rdtsc();
+		for (long i = 0; i < n; i++) {
+			dune_vm_mprotect(pgroot, pf_page, 4096, PERM_R);
+			*(volatile char *)pf_page = 2;
+		}
+		return __rdtsc() - t0;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pf_sigsegv;
+	sigaction(SIGSEGV, &sa, NULL);
+	t0 = __rdtsc();
+	for (long i = 0; i < n; i++) {
+		mprotect(pf_page, 4096, PROT_READ);
+		*(volatile char *)pf_page = 2;
+	}
+	return __rdtsc() - t0;
+}
+
+static ptent_t *switch_root;
+
+/* Alternate between pgroot and a clone of it (PCID-tagged if possible). */
+static uint64_t op_vm_switch(long n)
+{
+	uint64_t t0;
+
+	if (!dune_active())
+		return NOT_COMPARABLE;	/* a process cannot switch its tables */
+	if (!switch_root)
+		switch_root = dune_vm_clone(pgroot);
+	t0 = __rdtsc();
+	for (long i = 0; i < n; i++)
+		dune_vm_switch(i & 1 ? pgroot : switch_root);
+	dune_vm_switch(pgroot);
+	return __rdtsc() - t0;
+}
+
+/* The same with plain CR3 loads: PCID 0, TLB flushed every time. */
+static uint64_t op_vm_switch_flush(long n)
+{
+	const struct dune_layout *l = dune_get_layout();
+	uint64_t cr3[2], t0;
+
+	if (!dune_active())
+		return NOT_COMPARABLE;
+	if (!switch_root)
+		switch_root = dune_vm_clone(pgroot);
+	cr3[0] = dune_va_to_pa(l, (uint64_t)switch_root);
+	cr3[1] = dune_va_to_pa(l, (uint64_t)pgroot);
+	t0 = __rdtsc();
+	for (long i = 0; i < n; i++)
+		load_cr3(cr3[i & 1]);
+	load_cr3(cr3[1]);
+	dune_vm_switch(pgroot);
+	return __rdtsc() - t0;
+}
+
+#define SCAN_SIZE (256ul << 20)
+#define SCAN_WRITES 1024	/* pages written between two scans */
+
+static char *scan_buf;
+static uint64_t scan_bitmap[SCAN_SIZE / 4096 / 64];
+
+/* Soft-dirty: bit 55 of each 8-byte /proc/self/pagemap entry. */
+static long soft_dirty_count(int fd)
+{
+	static uint64_t ents[4096];
+	long n = 0;
+
+	for (size_t off = 0; off < SCAN_SIZE / 4096; off += 4096) {
+		pread(fd, ents, sizeof(ents),
+		      ((uint64_t)scan_buf / 4096 + off) * 8);
+		for (int k = 0; k < 4096; k++)
+			n += (ents[k] >> 55) & 1;
+	}
+	return n;
+}
+
+/*
+ * Which pages of 256 MiB were written: clear, write SCAN_WRITES known
+ * pages, find them.  Natively with /proc/self/clear_refs (4: soft-dirty)
+ * and /proc/self/pagemap; in Dune mode with dune_vm_clear_ad and
+ * dune_vm_scan_ad.
+ */
+static uint64_t op_ad_scan(long rounds)
+{
+	long found = 0;
+	int fd_clear = -1, fd_map = -1;
+	uint64_t t0, t;
+
+	if (!scan_buf)
+		scan_buf = mmap(NULL, SCAN_SIZE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				-1, 0);
+	if (!dune_active()) {
+		fd_clear = open("/proc/self/clear_refs", O_WRONLY);
+		fd_map = open("/proc/self/pagemap", O_RDONLY);
+	}
+	t0 = __rdtsc();
+	for (long r = 0; r < rounds; r++) {
+		if (dune_active())
+			dune_vm_clear_ad(pgroot, scan_buf, SCAN_SIZE,
+					 DUNE_AD_DIRTY);
+		else
+			pwrite(fd_clear, "4", 1, 0);
+		for (long k = 0; k < SCAN_WRITES; k++)
+			scan_buf[(k * 61 % (SCAN_SIZE / 4096)) * 4096] = 1;
+		if (dune_active())
+			found = dune_vm_scan_ad(pgroot, scan_buf, SCAN_SIZE,
+						DUNE_AD_DIRTY, false,
+						scan_bitmap);
+		else
+			found = soft_dirty_count(fd_map);
+	}
+	t = __rdtsc() - t0;
+	if (found != SCAN_WRITES)
+		fprintf(stderr, "ad_scan_256M: found %ld dirty pages, wrote %d\n",
+			found, SCAN_WRITES);
+	if (fd_clear >= 0)
+		close(fd_clear);
+	if (fd_map >= 0)
+		close(fd_map);
+	return t;
+}
+
 static const struct op ops[] = {
-	{ "getppid", op_getppid },
-	{ "touch_new_page", op_touch_page },
+	{ "getppid", op_getppid, false },
+	{ "touch_new_page", op_touch_page, false },
+	{ "pgfault_handled", op_pgfault, false },
+	{ "vm_switch", op_vm_switch, false },
+	{ "vm_switch_flush", op_vm_switch_flush, false },
+	{ "ad_scan_256M", op_ad_scan, true },
 };
 #define NR_OPS (sizeof(ops) / sizeof(ops[0]))
 
 static uint64_t exits_of(const struct dune_stats *s)
 {
 	return s->exits;
+}
+
+static long iterations(const struct op *op, long n)
+{
+	if (!op->slow)
+		return n;
+	return n / 100 > 0 ? n / 100 : 1;
 }
 
 int main(int argc, char **argv)
@@ -78,25 +255,38 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < NR_OPS; i++) {
-		ops[i].run(n / 10 + 1); /* warm up */
-		native[i] = (double)ops[i].run(n) / n;
+		long m = iterations(&ops[i], n);
+		uint64_t t;
+
+		ops[i].run(m / 10 + 1); /* warm up */
+		t = ops[i].run(m);
+		native[i] = t == NOT_COMPARABLE ? -1 : (double)t / m;
 	}
 	if (dune_init_and_enter())
 		return 1;
 	for (i = 0; i < NR_OPS; i++) {
-		ops[i].run(n / 10 + 1);
+		long m = iterations(&ops[i], n);
+
+		ops[i].run(m / 10 + 1);
 		if (dune_get_stats(&s0))
 			return 1;
-		dune[i] = (double)ops[i].run(n) / n;
+		dune[i] = (double)ops[i].run(m) / m;
 		if (dune_get_stats(&s1))
 			return 1;
 		/* the second dune_get_stats is one VMCALL exit of its own */
-		exits[i] = (double)(exits_of(&s1) - exits_of(&s0) - 1) / n;
+		exits[i] = (double)(exits_of(&s1) - exits_of(&s0) - 1) / m;
 	}
 	printf("%-16s %14s %14s %10s\n", "operation", "native ticks", "dune ticks",
 	       "exits/op");
-	for (i = 0; i < NR_OPS; i++)
-		printf("%-16s %14.0f %14.0f %10.2f\n", ops[i].name, native[i],
-		       dune[i], exits[i]);
+	for (i = 0; i < NR_OPS; i++) {
+		char nat[32] = "n/a";
+
+		if (native[i] >= 0)
+			snprintf(nat, sizeof(nat), "%.0f", native[i]);
+		printf("%-16s %14s %14.0f %10.2f\n", ops[i].name, nat, dune[i],
+		       exits[i]);
+	}
+	printf("(PCID %s)\n", dune_has_pcid() ? "used by vm_switch" :
+						  "not available");
 	return 0;
 }

@@ -107,9 +107,12 @@ int dune_register_intr_handler(int vec, dune_intr_cb cb);
 
 /*
  * Handle guest page faults (vector 14): @cb gets CR2 and the error
- * code.  Guest page faults happen only for addresses outside every
- * window (dune_va_to_pa fails); faults on memory the process has not
- * mapped or may not access become ordinary SIGSEGV signals.
+ * code.  Guest page faults happen for addresses outside every window
+ * (dune_va_to_pa fails) and for pages the program itself made not
+ * present or read-only in its page tables (dune_vm_mprotect, PERM_COW);
+ * the handler may fix the tables and return, and the access is retried
+ * (no VM exit).  Faults on memory the process has not mapped or may not
+ * access (in Linux's view) become ordinary SIGSEGV signals.
  */
 void dune_register_pgflt_handler(dune_pgflt_cb cb);
 
@@ -267,10 +270,18 @@ extern ptent_t *pgroot;
  */
 int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out);
 
-/* Map [va, va + len) to the GPAs [pa, pa + len) with @perm. */
+/*
+ * Map [va, va + len) to the GPAs [pa, pa + len) with @perm.  A pool page
+ * mapped by a 4 KiB leaf is marked PTE_POOL: the leaf owns the caller's
+ * reference (dune_vm_unmap and dune_vm_free put it), so take another with
+ * dune_page_get to keep the page or to map it twice.
+ */
 int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm);
 
-/* Map [va, va + len) to the process's own memory there (dune_va_to_pa). */
+/*
+ * Map [va, va + len) to the process's own memory there (dune_va_to_pa);
+ * -EINVAL unless the range lies in one window.  Takes no references.
+ */
 int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm);
 
 /*
@@ -280,13 +291,17 @@ int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm);
  */
 int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm);
 
-/* Remove the mappings in [va, va + len); pool pages mapped there are put. */
+/*
+ * Remove the mappings in [va, va + len); pool pages whose reference a
+ * leaf owns (PTE_POOL, see dune_vm_map_phys) are put.
+ */
 int dune_vm_unmap(ptent_t *root, void *va, size_t len);
 
 /*
- * Call @cb for every present leaf entry in [start_va, end_va] (inclusive,
- * as in the original libdune) in address order, with the virtual address
- * it maps.  A nonzero return from @cb stops the walk and is returned.
+ * Call @cb for every mapped leaf entry (present, or PTE_NONE after
+ * PERM_NONE) overlapping [start_va, end_va] (inclusive, as in the
+ * original libdune) in address order, with the first virtual address it
+ * maps.  A nonzero return from @cb stops the walk and is returned.
  */
 typedef int (*page_walk_cb)(const void *arg, ptent_t *ptep, void *va);
 int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va,
@@ -298,7 +313,10 @@ int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va,
  */
 ptent_t *dune_vm_clone(ptent_t *root);
 
-/* Free a root made by dune_vm_clone and all its tables (not pgroot). */
+/*
+ * Free a root made by dune_vm_clone and all its tables (pgroot is
+ * ignored; a root loaded on some vCPU must not be freed).
+ */
 void dune_vm_free(ptent_t *root);
 
 /*
@@ -331,7 +349,7 @@ void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
  * Roots and the TLB.  dune_vm_switch loads @root on the calling thread's
  * vCPU: with PCID (dune_has_pcid), each root gets its own PCID and the
  * switch keeps the other roots' TLB entries; without, it flushes.  No VM
- * exit.  load_cr3 writes CR3 as given (bits 11:0 are the PCID when PCID
+ * exit; -EPERM outside Dune mode, -EINVAL if @root is not in a window.  load_cr3 writes CR3 as given (bits 11:0 are the PCID when PCID
  * is on; bit 63 asks not to flush).  dune_vm_current: the loaded root.
  */
 int dune_vm_switch(ptent_t *root);

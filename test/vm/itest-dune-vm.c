@@ -149,7 +149,7 @@ static void test_map_pages_walk(void)
 /* ---- Appel & Li ---- */
 
 static volatile int faults;
-static char *prot_base;
+static volatile char *prot_base;
 static size_t prot_len;
 
 /* Unprotect the faulting page and retry. */
@@ -173,13 +173,15 @@ static void test_prot1(void)
 	prot_len = PG;
 	dune_register_pgflt_handler(unprot_handler);
 	/* the first mprotect splits pgroot's large page (pool pages) */
-	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, prot_base, PG, PERM_R), 0);
+	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)prot_base, PG, PERM_R),
+		     0);
+	/* the first fault also touches the trap stack and handler code */
 	prot_base[0] = 1;
 	IT_ASSERT_EQ(faults, 1);
 	e0 = exits();
 	for (i = 0; i < 100; i++) {
-		IT_ASSERT_EQ(dune_vm_mprotect(pgroot, prot_base, PG, PERM_R),
-			     0);
+		IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)prot_base, PG,
+					      PERM_R), 0);
 		prot_base[i] = (char)i;
 	}
 	e1 = exits();
@@ -199,10 +201,17 @@ static void test_protN(void)
 	prot_base = buffer(n * PG, PG);
 	prot_len = n * PG;
 	dune_register_pgflt_handler(unprot_handler);
-	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, prot_base, n * PG, PERM_R), 0);
+	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)prot_base, n * PG,
+				      PERM_R), 0);
 	for (i = 0; i < n; i++)	/* reads do not fault */
 		IT_ASSERT_EQ(prot_base[i * PG], 1);
 	IT_ASSERT_EQ(faults, 0);
+	/* a first fault outside the count: trap stack and code get mapped */
+	prot_base[(n - 1) * PG] = 3;
+	IT_ASSERT_EQ(faults, 1);
+	faults = 0;
+	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)prot_base, n * PG,
+				      PERM_R), 0);
 	e0 = exits();
 	for (i = 0; i < n; i++)
 		prot_base[i * PG + i] = (char)(i + 10);
@@ -234,8 +243,11 @@ static void test_trap_unprot(void)
 	enter();
 	p = buffer(PG, PG);
 	p[0] = 42;
-	prot_base = (char *)p;
 	dune_register_pgflt_handler(count_handler);
+	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)p, PG, PERM_NONE), 0);
+	IT_ASSERT_EQ(p[0], 42);	/* warm-up fault */
+	IT_ASSERT_EQ(faults, 1);
+	faults = 0;
 	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)p, PG, PERM_NONE), 0);
 	e0 = exits();
 	for (i = 0; i < 50; i++) {
@@ -542,7 +554,7 @@ static void test_flush(void)
 	IT_ASSERT_EQ(dune_vm_lookup(pgroot, (void *)p, 0, &pte), 0);
 	/* edit by hand, flush by hand */
 	dune_register_pgflt_handler(unprot_handler);
-	prot_base = (char *)p;
+	prot_base = p;
 	prot_len = PG;
 	*pte &= ~PTE_W;
 	dune_flush_tlb_one((unsigned long)p);
@@ -553,6 +565,24 @@ static void test_flush(void)
 	p[0] = 5;
 	IT_ASSERT_EQ(faults, 2);
 	IT_ASSERT_EQ(p[0], 5);
+}
+
+/* ---- the examples in apps/ ---- */
+
+static void test_app_pgflt(void)
+{
+	IT_ASSERT_EQ(itest_sh("dune-pgflt > /tmp/pgflt.out 2>&1"), 0);
+	IT_ASSERT_EQ(itest_sh("grep -qx 'dune-pgflt: 16 page faults handled, sum of squares correct' /tmp/pgflt.out"),
+		     0);
+}
+
+static void test_app_dirty(void)
+{
+	IT_ASSERT_EQ(itest_sh("dune-dirty > /tmp/dirty.out 2>&1"), 0);
+	IT_ASSERT_EQ(itest_sh("grep -q '^round 0: 256 dirty page(s): 0 1 2 ' /tmp/dirty.out && "
+			      "grep -qx 'round 1: 4 dirty page(s): 3 17 42 200' /tmp/dirty.out && "
+			      "grep -qx 'round 2: 3 dirty page(s): 0 17 255' /tmp/dirty.out"),
+		     0);
 }
 
 static const struct itest tests[] = {
@@ -569,6 +599,8 @@ static const struct itest tests[] = {
 	{ "errors", test_errors },
 	{ "free_clone", test_free_clone },
 	{ "flush", test_flush },
+	{ "app_pgflt", test_app_pgflt },
+	{ "app_dirty", test_app_dirty },
 };
 
 ITEST_MAIN(tests)
