@@ -157,6 +157,7 @@ static uint64_t op_vm_switch_flush(long n)
 #define SCAN_WRITES 1024	/* pages written between two scans */
 
 static char *scan_buf;
+static bool scan_4k;
 static uint64_t scan_bitmap[SCAN_SIZE / 4096 / 64];
 
 /* Soft-dirty: bit 55 of each 8-byte /proc/self/pagemap entry. */
@@ -186,10 +187,20 @@ static uint64_t op_ad_scan(long rounds)
 	int fd_clear = -1, fd_map = -1;
 	uint64_t t0, t;
 
-	if (!scan_buf)
+	if (!scan_buf) {
 		scan_buf = mmap(NULL, SCAN_SIZE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 				-1, 0);
+		/* 4 KiB granularity: a huge page is dirty as a whole */
+		madvise(scan_buf, SCAN_SIZE, MADV_NOHUGEPAGE);
+	}
+	if (dune_active() && !scan_4k) {
+		/* the same in our tables: pgroot maps it with 1 GiB pages */
+		dune_vm_unmap(pgroot, scan_buf, SCAN_SIZE);
+		dune_vm_map_pages(pgroot, scan_buf, SCAN_SIZE,
+				  PERM_R | PERM_W);
+		scan_4k = true;
+	}
 	if (!dune_active()) {
 		fd_clear = open("/proc/self/clear_refs", O_WRONLY);
 		fd_map = open("/proc/self/pagemap", O_RDONLY);
@@ -236,6 +247,19 @@ static uint64_t exits_of(const struct dune_stats *s)
 	return s->exits;
 }
 
+/* Which exits an operation caused, by basic exit reason. */
+static void print_reasons(const char *name, const struct dune_stats *a,
+			  const struct dune_stats *b)
+{
+	fprintf(stderr, "%s: exits by reason:", name);
+	for (int r = 0; r < DUNE_NR_EXIT_REASONS; r++)
+		if (b->by_reason[r] != a->by_reason[r])
+			fprintf(stderr, " %d:%llu", r,
+				(unsigned long long)(b->by_reason[r] -
+						     a->by_reason[r]));
+	fprintf(stderr, "\n");
+}
+
 static long iterations(const struct op *op, long n)
 {
 	if (!op->slow)
@@ -275,6 +299,8 @@ int main(int argc, char **argv)
 			return 1;
 		/* the second dune_get_stats is one VMCALL exit of its own */
 		exits[i] = (double)(exits_of(&s1) - exits_of(&s0) - 1) / m;
+		if (getenv("DUNE_BENCH_REASONS"))
+			print_reasons(ops[i].name, &s0, &s1);
 	}
 	printf("%-16s %14s %14s %10s\n", "operation", "native ticks", "dune ticks",
 	       "exits/op");
