@@ -111,10 +111,10 @@ bool dune_has_pcid(void)
 	return s;
 }
 
-/* TODO: dune_proc.caps_flags & DUNE_CAP_INVPCID once the module has it. */
+/* INVPCID is #UD in the guest unless the module enabled it. */
 static bool has_invpcid(void)
 {
-	return false;
+	return dune_has_pcid() && (dune_proc.caps_flags & DUNE_CAP_INVPCID);
 }
 
 static void invpcid_single(unsigned int pcid)

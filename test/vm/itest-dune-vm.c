@@ -426,10 +426,13 @@ static void test_two_roots(void)
 		IT_ASSERT_EQ(x[0], 'A');
 		IT_ASSERT_EQ(dune_vm_switch(r2), 0);
 		IT_ASSERT(dune_vm_current() == r2);
+		/* with PCIDs, r2 has its own (pgroot has 0) */
+		IT_ASSERT_EQ((dune_read_cr3() & 0xfff) != 0, dune_has_pcid());
 		IT_ASSERT_EQ(x[0], 'B' + (i & 1));
 		x[1] = (char)i;
 		IT_ASSERT_EQ(dune_vm_switch(pgroot), 0);
 		IT_ASSERT(dune_vm_current() == pgroot);
+		IT_ASSERT_EQ(dune_read_cr3() & 0xfff, 0);
 		IT_ASSERT_EQ(((char *)dune_page2va(pg[i & 1]))[1], (char)i);
 		IT_ASSERT_EQ(x[1], 0);
 	}
