@@ -6,6 +6,7 @@
  * the fault loops check the exit counter (dune_get_stats, whose second
  * call is one exit of its own).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -588,6 +589,80 @@ static void test_flush(void)
 	IT_ASSERT_EQ(p[0], 5);
 }
 
+/* ---- the pool from several threads, and across fork ---- */
+
+static void *pool_churn(void *arg)
+{
+	struct page *held[8] = { 0 };
+
+	if (!dune_active())
+		return (void *)1;
+	for (int i = 0; i < 2000; i++) {
+		int k = i % 8;
+
+		if (held[k]) {
+			if (*(long *)dune_page2va(held[k]) != (long)arg)
+				return (void *)2;
+			dune_page_put(held[k]);
+		}
+		held[k] = dune_page_alloc();
+		if (!held[k])
+			return (void *)3;
+		*(long *)dune_page2va(held[k]) = (long)arg;
+	}
+	for (int k = 0; k < 8; k++)
+		dune_page_put(held[k]);
+	return NULL;
+}
+
+static void test_pool_threads(void)
+{
+	struct dune_page_stats s0, s1;
+	pthread_t t[4];
+	void *ret;
+
+	enter();
+	dune_page_stats(&s0);
+	for (long i = 0; i < 4; i++)
+		IT_ASSERT_EQ(pthread_create(&t[i], NULL, pool_churn,
+					    (void *)(i + 1)), 0);
+	for (int i = 0; i < 4; i++) {
+		IT_ASSERT_EQ(pthread_join(t[i], &ret), 0);
+		IT_ASSERT(ret == NULL);
+	}
+	dune_page_stats(&s1);
+	IT_ASSERT_EQ(s1.used, s0.used);
+}
+
+static void test_fork_pool(void)
+{
+	struct page *pg;
+	char *va;
+	int st;
+	pid_t pid;
+
+	enter();
+	va = free_va(GIB1);
+	pg = dune_page_alloc();
+	IT_ASSERT(pg);
+	IT_ASSERT_EQ(dune_vm_map_phys(pgroot, va, PG,
+				      (void *)dune_page2pa(pg),
+				      PERM_R | PERM_W), 0);
+	strcpy(va, "parent");
+	pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		/* a private copy of the pool and of the tables in it */
+		if (!dune_active() || strcmp(va, "parent"))
+			_exit(1);
+		strcpy(va, "child");
+		_exit(strcmp(dune_page2va(pg), "child") ? 2 : 0);
+	}
+	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	IT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	IT_ASSERT(!strcmp(va, "parent"));
+}
+
 /* ---- the examples in apps/ ---- */
 
 static void test_app_pgflt(void)
@@ -620,6 +695,8 @@ static const struct itest tests[] = {
 	{ "errors", test_errors },
 	{ "free_clone", test_free_clone },
 	{ "flush", test_flush },
+	{ "pool_threads", test_pool_threads },
+	{ "fork_pool", test_fork_pool },
 	{ "app_pgflt", test_app_pgflt },
 	{ "app_dirty", test_app_dirty },
 };
