@@ -69,6 +69,8 @@ dune_enter:
 	.p2align 4
 dune_syscall_stub:
 	vmcall
+	.globl dune_syscall_stub_ret
+dune_syscall_stub_ret:
 	jmp	*%rcx
 	.size dune_syscall_stub, . - dune_syscall_stub
 

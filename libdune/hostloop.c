@@ -8,7 +8,9 @@
  * code must leave the guest's vector registers alone (raw.h): it uses raw
  * system calls and general registers only.  Signals for the program are
  * delivered by Linux on the way out of DUNE_RUN or of a forwarded system
- * call, so the program's handlers run natively on the host stack.
+ * call, so the program's handlers run natively on the host stack; those
+ * registered with dune_register_signal_handler only mark the signal
+ * pending, and the next DUNE_RUN injects its vector into the guest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -241,13 +243,30 @@ static void handle_fault(struct dune_thread *t)
 		touch_read(addr);
 }
 
+/*
+ * A system call through dune_syscall_stub: SFMASK cleared some flags and
+ * the stub's `jmp *%rcx` cannot restore them; the `syscall` left the
+ * originals in r11.
+ */
+static void restore_masked_flags(struct dune_thread *t)
+{
+	struct dune_regs *r = &t->run.regs;
+
+	if (r->rip == (uint64_t)dune_syscall_stub_ret)
+		r->rflags = (r->rflags & ~DUNE_SFMASK) | (r->r11 & DUNE_SFMASK);
+}
+
 __attribute__((noreturn)) void dune_host_loop(void *thread)
 {
 	struct dune_thread *t = thread;
 
 	for (;;) {
-		long r = dune_sys3(SYS_ioctl, t->vcpu_fd, DUNE_RUN,
-				   (long)&t->run);
+		long r;
+
+		/* One signal per run; an undelivered one stays set. */
+		if (!t->run.inject_vector)
+			t->run.inject_vector = dune_signal_next(t);
+		r = dune_sys3(SYS_ioctl, t->vcpu_fd, DUNE_RUN, (long)&t->run);
 
 		if (r == -EINTR)
 			continue;	/* a signal was delivered: go on */
@@ -256,6 +275,7 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 		switch (t->run.exit_reason) {
 		case DUNE_EXIT_VMCALL:
 			t->fault_repeats = 0;
+			restore_masked_flags(t);
 			dune_host_syscall(t);
 			break;
 		case DUNE_EXIT_FAULT:

@@ -24,10 +24,25 @@
 #define DUNE_IST_NMI		3
 #define DUNE_IST_MC		4
 
+/* MSR_SYSCALL_MASK: TF, DF, AC, NT (see dune_vcpu_config_fill) */
+#define DUNE_SFMASK		0x44500ul
+
 /* dune_thread.flags */
 #define DUNE_THREAD_VFORK	(1u << 0)	/* the parent frees the block */
 #define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
 #define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
+
+/*
+ * What dune_jump_to_user saves so that dune_ret_from_user can return
+ * from it: the C ABI's callee-saved state, like setjmp.
+ */
+struct dune_user_ctx {
+	uint64_t rbx, rbp, r12, r13, r14, r15;
+	uint64_t rsp, rip, rflags;
+	uint32_t mxcsr;
+	uint16_t fcw;
+	uint16_t active;	/* a ring-3 run is in progress */
+};
 
 /*
  * Everything one vCPU needs, in one mmap'ed block per thread:
@@ -52,6 +67,9 @@ struct dune_thread {
 	uint64_t fault_addr;		/* last DUNE_EXIT_FAULT address ... */
 	unsigned int fault_repeats;	/* ... and how often in a row */
 	uint8_t *fpu_area;		/* 64-byte aligned, dune_proc.fpu_size */
+	bool lstar_user;		/* LSTAR is dune_user_syscall_stub */
+	struct dune_user_ctx user;
+	uint64_t sig_pending;		/* bit n-1: inject signal n */
 };
 
 /* Process-wide state, set up by dune_init. */
@@ -77,6 +95,20 @@ _Static_assert(offsetof(struct dune_tf, vector) == TF_VECTOR, "tf.vector");
 _Static_assert(offsetof(struct dune_tf, err) == TF_ERR, "tf.err");
 _Static_assert(offsetof(struct dune_tf, rip) == TF_RIP, "tf.rip");
 _Static_assert(offsetof(struct dune_tf, ss) == TF_SIZE - 8, "tf.ss last");
+_Static_assert(offsetof(struct dune_tf, rcx) == TF_RCX, "tf.rcx");
+_Static_assert(offsetof(struct dune_tf, r11) == TF_R11, "tf.r11");
+_Static_assert(offsetof(struct dune_tf, r15) == TF_R15, "tf.r15");
+_Static_assert(offsetof(struct dune_tf, cs) == TF_CS, "tf.cs");
+_Static_assert(offsetof(struct dune_tf, rflags) == TF_RFLAGS, "tf.rflags");
+_Static_assert(offsetof(struct dune_tf, rsp) == TF_RSP, "tf.rsp");
+_Static_assert(offsetof(struct dune_user_ctx, r15) == UCTX_R15, "uctx.r15");
+_Static_assert(offsetof(struct dune_user_ctx, rsp) == UCTX_RSP, "uctx.rsp");
+_Static_assert(offsetof(struct dune_user_ctx, rip) == UCTX_RIP, "uctx.rip");
+_Static_assert(offsetof(struct dune_user_ctx, rflags) == UCTX_RFLAGS,
+	       "uctx.rflags");
+_Static_assert(offsetof(struct dune_user_ctx, mxcsr) == UCTX_MXCSR,
+	       "uctx.mxcsr");
+_Static_assert(offsetof(struct dune_user_ctx, fcw) == UCTX_FCW, "uctx.fcw");
 _Static_assert(sizeof(struct dune_regs) == REGS_SIZE, "dune_regs size");
 _Static_assert(offsetof(struct dune_regs, rbx) == REGS_RBX, "regs.rbx");
 _Static_assert(offsetof(struct dune_regs, rbp) == REGS_RBP, "regs.rbp");
@@ -106,6 +138,7 @@ _Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
 
 /* entry.S */
 void dune_syscall_stub(void);
+extern char dune_syscall_stub_ret[];	/* past its VMCALL */
 __attribute__((noreturn)) void dune_switch_stack(void *top,
 						 void (*fn)(void *),
 						 void *arg);
@@ -144,6 +177,46 @@ void dune_host_syscall(struct dune_thread *t);
 /* trap.c */
 void dune_idt_init(void);
 void dune_trap(struct dune_tf *tf);
+/* Point LSTAR at the ring-3 stub (@user) or dune_syscall_stub. */
+void dune_set_lstar(struct dune_thread *t, bool user);
+__attribute__((noreturn)) void dune_report_and_die(struct dune_tf *tf,
+						   const char *why);
+
+/* user.S */
+void dune_user_syscall_stub(void);
+extern char dune_user_syscall_stub_ret[];	/* past its int */
+int dune_user_enter(struct dune_user_ctx *ctx, const struct dune_tf *tf,
+		    uint64_t rflags);
+__attribute__((noreturn)) void dune_user_resume(const struct dune_user_ctx *ctx,
+						int ret);
+__attribute__((noreturn)) void dune_tf_pop(const struct dune_tf *tf);
+
+/* user.c */
+/*
+ * The calling thread's vCPU state, from ring 0: the GDT is the thread's
+ * own, and GDTR is out of ring 3's reach, unlike the FS base that TLS
+ * needs (a segment load at ring 3 changes it).  SGDT does not exit.
+ */
+static inline struct dune_thread *dune_cur_thread(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) d;
+
+	__asm__ volatile("sgdt %0" : "=m"(d));
+	return (struct dune_thread *)(d.base -
+				      offsetof(struct dune_thread, gdt));
+}
+
+/* Make @tf safe to return to ring 3 with: selectors, IOPL, IF. */
+void dune_user_sanitize(struct dune_tf *tf);
+void dune_user_syscall(struct dune_tf *tf);
+
+/* signal.c */
+dune_intr_cb dune_signal_cb(unsigned int vec);
+/* The host loop: the next signal to inject, or 0. */
+unsigned int dune_signal_next(struct dune_thread *t);
 
 /* page.c: the pool is reserved before the layout, placed after it */
 #define DUNE_POOL_SIZE		(1ull << 30)	/* address space, not memory */

@@ -97,9 +97,17 @@ void dune_vcpu_config_fill(const struct dune_thread *t,
 	c->cs = DUNE_SEL_KCODE;
 	c->ds = DUNE_SEL_KDATA;
 	c->tr = DUNE_SEL_TSS;
-	c->lstar = (uint64_t)dune_syscall_stub;
+	/* A fork child copies a thread inside a ring-3 handler: same stub. */
+	c->lstar = t->lstar_user ? (uint64_t)dune_user_syscall_stub :
+				   (uint64_t)dune_syscall_stub;
 	c->star = DUNE_STAR;
-	c->sfmask = 0;	/* keep the program's flags, IF included */
+	/*
+	 * TF, DF, AC and NT off at the entry: ring 3 must not single-step
+	 * into its stub.  IF stays on (it does not matter before the stub's
+	 * VMCALL or int).  dune_syscall_stub returns with `jmp`, so the host
+	 * loop puts the masked flags back from r11 (hostloop.c).
+	 */
+	c->sfmask = DUNE_SFMASK;
 	/* CR3 with PCID 0 and bit 63 clear behaves as without PCIDE. */
 	if (dune_proc.caps_flags & DUNE_CAP_PCID)
 		c->flags |= DUNE_VCPU_PCID;

@@ -13,6 +13,10 @@
  * #DF, NMI and #MC have their own, so they work even when IST1 is what
  * broke.  A trap while a handler runs on the same IST would overwrite the
  * first frame, so nesting is refused (reported and fatal).
+ *
+ * Traps from ring 3 (user.c) come here too: LSTAR is switched to the
+ * ring-0 stub for the handler and back before ring 3 resumes.  Injected
+ * signals (signal.c) arrive as external interrupts on their vectors.
  */
 #include <errno.h>
 #include <signal.h>
@@ -66,6 +70,21 @@ int dune_register_intr_handler(int vec, dune_intr_cb cb)
 void dune_register_pgflt_handler(dune_pgflt_cb cb)
 {
 	__atomic_store_n(&pgflt_handler, cb, __ATOMIC_RELEASE);
+}
+
+void dune_set_lstar(struct dune_thread *t, bool user)
+{
+	uint64_t v = user ? (uint64_t)dune_user_syscall_stub :
+			    (uint64_t)dune_syscall_stub;
+
+	if (t->lstar_user == user)
+		return;
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(MSR_LSTAR_NR), "a"((uint32_t)v),
+			   "d"((uint32_t)(v >> 32))
+			 : "memory");
+	t->lstar_user = user;
 }
 
 /* The IST top above every frame holds the thread (thread.c). */
@@ -141,6 +160,7 @@ static void out_frame(struct dune_out *o, const struct dune_tf *tf)
 	dune_out_regs(o, &r);
 	dune_out_str(o, "    cs ");
 	dune_out_hex(o, tf->cs);
+	dune_out_str(o, (tf->cs & 3) ? " (ring 3)" : " (ring 0)");
 	dune_out_str(o, "  ss ");
 	dune_out_hex(o, tf->ss);
 	dune_out_str(o, "  vector ");
@@ -201,7 +221,8 @@ static __attribute__((noreturn)) void report_and_die(struct dune_tf *tf,
 	dune_out_str(&o, dune_vector_mnemonic(vec));
 	dune_out_str(&o, ", vector ");
 	dune_out_dec(&o, vec);
-	dune_out_str(&o, ") in Dune mode at rip ");
+	dune_out_str(&o, (tf->cs & 3) ? ") in Dune mode, from ring 3, at rip " :
+					") in Dune mode at rip ");
 	dune_out_hex(&o, tf->rip);
 	if (dune_vector_has_error_code(vec)) {
 		dune_out_str(&o, ", error code ");
@@ -223,22 +244,49 @@ static __attribute__((noreturn)) void report_and_die(struct dune_tf *tf,
 	dune_die_signal(sig);
 }
 
+__attribute__((noreturn)) void dune_report_and_die(struct dune_tf *tf,
+						   const char *why)
+{
+	report_and_die(tf, tf->vector == 14 ? read_cr2() : 0, why);
+}
+
+/* The ring-3 system call stub raised its vector (and nothing else did). */
+static bool is_user_syscall(const struct dune_tf *tf, bool lstar_user)
+{
+	return tf->vector == DUNE_VEC_USER_SYSCALL && lstar_user &&
+	       !(tf->cs & 3) &&
+	       tf->rip == (uint64_t)dune_user_syscall_stub_ret;
+}
+
 /* Called by trap.S on the IST stack, for every vector. */
 void dune_trap(struct dune_tf *tf)
 {
 	struct dune_thread *t = tf_thread(tf);
 	unsigned int vec = tf->vector;
 	uint64_t cr2 = vec == 14 ? read_cr2() : 0;
+	bool lstar_user = t->lstar_user;
 	dune_pgflt_cb pf = NULL;
 	dune_intr_cb cb;
 
+	/* Handlers (and the reports below) make system calls. */
+	dune_set_lstar(t, false);
 	if (t->trap_depth)
 		report_and_die(tf, cr2, "trap inside a trap handler");
-	if (vec == 14)
-		pf = __atomic_load_n(&pgflt_handler, __ATOMIC_ACQUIRE);
-	cb = __atomic_load_n(&intr_handlers[vec], __ATOMIC_ACQUIRE);
-	if (!pf && !cb)
-		report_and_die(tf, cr2, NULL);
+	if (is_user_syscall(tf, lstar_user)) {
+		cb = dune_user_syscall;
+	} else {
+		if (vec == 14)
+			pf = __atomic_load_n(&pgflt_handler, __ATOMIC_ACQUIRE);
+		cb = __atomic_load_n(&intr_handlers[vec], __ATOMIC_ACQUIRE);
+		if (!cb)
+			cb = dune_signal_cb(vec);
+		/* A signal whose handler was removed since: ignore it. */
+		if (!pf && !cb && vec >= DUNE_SIGNAL_VECTOR(1) &&
+		    vec <= DUNE_SIGNAL_VECTOR(64))
+			goto out;
+		if (!pf && !cb)
+			report_and_die(tf, cr2, NULL);
+	}
 
 	t->trap_depth++;
 	fpu_save(t->fpu_area);
@@ -248,6 +296,14 @@ void dune_trap(struct dune_tf *tf)
 		cb(tf);
 	fpu_restore(t->fpu_area);
 	t->trap_depth--;
+out:
+	if (tf->cs & 3) {
+		dune_user_sanitize(tf);
+		dune_set_lstar(t, true);
+	} else {
+		/* Back into the ring-3 stub's window: ring 3 is still on. */
+		dune_set_lstar(t, tf->rip == (uint64_t)dune_user_syscall_stub);
+	}
 }
 
 DUNE_NOFPU_END

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Signals handled inside the guest (dune_register_signal_handler).
+ *
+ * Linux delivers signals only to native code: for a thread in Dune mode
+ * that is the host loop, on the way out of DUNE_RUN or of a forwarded
+ * system call.  Our native handler then only marks the signal pending in
+ * the thread; the host loop passes DUNE_SIGNAL_VECTOR(signum) to the next
+ * DUNE_RUN, and dune.ko delivers it as an external interrupt through the
+ * guest's IDT once the guest has interrupts on, i.e. outside handlers.
+ * dune_trap then calls the program's callback with the interrupted frame.
+ *
+ * A thread that is not in Dune mode gets the callback right away, in the
+ * native handler, with a frame made from the signal context.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <ucontext.h>
+
+#include "internal.h"
+#include "raw.h"
+
+#define NSIG_DUNE 64
+
+static dune_intr_cb sig_cbs[NSIG_DUNE + 1];
+
+dune_intr_cb dune_signal_cb(unsigned int vec)
+{
+	if (vec < DUNE_SIGNAL_VECTOR(1) || vec > DUNE_SIGNAL_VECTOR(NSIG_DUNE))
+		return NULL;
+	return __atomic_load_n(&sig_cbs[vec - DUNE_SIGNAL_VECTOR(0)],
+			       __ATOMIC_ACQUIRE);
+}
+
+unsigned int dune_signal_next(struct dune_thread *t)
+{
+	uint64_t p = __atomic_load_n(&t->sig_pending, __ATOMIC_RELAXED);
+	int bit;
+
+	if (!p)
+		return 0;
+	bit = __builtin_ctzll(p);
+	/* The native handler may set other bits meanwhile: one atomic op. */
+	__atomic_fetch_and(&t->sig_pending, ~(1ull << bit), __ATOMIC_RELAXED);
+	return DUNE_SIGNAL_VECTOR(bit + 1);
+}
+
+static void tf_from_uc(struct dune_tf *tf, const mcontext_t *m, int sig)
+{
+	tf->rax = m->gregs[REG_RAX];
+	tf->rbx = m->gregs[REG_RBX];
+	tf->rcx = m->gregs[REG_RCX];
+	tf->rdx = m->gregs[REG_RDX];
+	tf->rsi = m->gregs[REG_RSI];
+	tf->rdi = m->gregs[REG_RDI];
+	tf->rbp = m->gregs[REG_RBP];
+	tf->r8 = m->gregs[REG_R8];
+	tf->r9 = m->gregs[REG_R9];
+	tf->r10 = m->gregs[REG_R10];
+	tf->r11 = m->gregs[REG_R11];
+	tf->r12 = m->gregs[REG_R12];
+	tf->r13 = m->gregs[REG_R13];
+	tf->r14 = m->gregs[REG_R14];
+	tf->r15 = m->gregs[REG_R15];
+	tf->vector = DUNE_SIGNAL_VECTOR(sig);
+	tf->err = 0;
+	tf->rip = m->gregs[REG_RIP];
+	tf->rflags = m->gregs[REG_EFL];
+	tf->rsp = m->gregs[REG_RSP];
+	/* sigcontext: cs, gs, fs, ss in 16-bit parts of this word */
+	tf->cs = m->gregs[REG_CSGSFS] & 0xffff;
+	tf->ss = (m->gregs[REG_CSGSFS] >> 48) & 0xffff;
+}
+
+/* The callback may edit the frame; sigreturn then resumes from it. */
+static void tf_to_uc(const struct dune_tf *tf, mcontext_t *m)
+{
+	m->gregs[REG_RAX] = tf->rax;
+	m->gregs[REG_RBX] = tf->rbx;
+	m->gregs[REG_RCX] = tf->rcx;
+	m->gregs[REG_RDX] = tf->rdx;
+	m->gregs[REG_RSI] = tf->rsi;
+	m->gregs[REG_RDI] = tf->rdi;
+	m->gregs[REG_RBP] = tf->rbp;
+	m->gregs[REG_R8] = tf->r8;
+	m->gregs[REG_R9] = tf->r9;
+	m->gregs[REG_R10] = tf->r10;
+	m->gregs[REG_R11] = tf->r11;
+	m->gregs[REG_R12] = tf->r12;
+	m->gregs[REG_R13] = tf->r13;
+	m->gregs[REG_R14] = tf->r14;
+	m->gregs[REG_R15] = tf->r15;
+	m->gregs[REG_RIP] = tf->rip;
+	m->gregs[REG_EFL] = tf->rflags;
+	m->gregs[REG_RSP] = tf->rsp;
+}
+
+static void native_handler(int sig, siginfo_t *si, void *ucv)
+{
+	struct dune_thread *t = dune_self;
+	ucontext_t *uc = ucv;
+	struct dune_tf tf;
+	dune_intr_cb cb;
+
+	/* In Dune mode: this runs in the host loop; the guest takes it. */
+	if (t && t->vcpu_fd >= 0) {
+		__atomic_fetch_or(&t->sig_pending, 1ull << (sig - 1),
+				  __ATOMIC_RELAXED);
+		return;
+	}
+	cb = __atomic_load_n(&sig_cbs[sig], __ATOMIC_ACQUIRE);
+	if (!cb)
+		return;
+	tf_from_uc(&tf, &uc->uc_mcontext, sig);
+	cb(&tf);
+	tf_to_uc(&tf, &uc->uc_mcontext);
+}
+
+int dune_register_signal_handler(int signum, dune_intr_cb cb)
+{
+	struct sigaction sa;
+
+	/* 32 and 33 are glibc's own (thread cancellation, setxid). */
+	if (signum < 1 || signum > NSIG_DUNE || signum == SIGKILL ||
+	    signum == SIGSTOP || signum == 32 || signum == 33) {
+		errno = EINVAL;
+		return -1;
+	}
+	sigemptyset(&sa.sa_mask);
+	if (cb) {
+		sa.sa_sigaction = native_handler;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	} else {
+		sa.sa_handler = SIG_DFL;
+		sa.sa_flags = 0;
+	}
+	__atomic_store_n(&sig_cbs[signum], cb, __ATOMIC_RELEASE);
+	return sigaction(signum, &sa, NULL);
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ring 3.  dune_jump_to_user saves the ring-0 caller's context and
+ * iretq's to CPL 3; from then on ring 0 runs only in trap handlers, until
+ * one of them calls dune_ret_from_user.
+ *
+ * System calls: while ring 3 runs, LSTAR points to dune_user_syscall_stub
+ * (user.S), which raises DUNE_VEC_USER_SYSCALL; whenever ring 0 runs it
+ * is dune_syscall_stub again, so handlers make system calls as usual.
+ * dune_trap switches it on the way in and out (one WRMSR each way).
+ *
+ * Nothing ring 3 controls reaches ring 0 unchecked: every frame that
+ * returns to CPL 3 gets the ring-3 selectors, IOPL 0 and IF set here
+ * (dune_user_sanitize), so a ring-3 rflags (from r11 or an edited frame)
+ * cannot hand ring 3 the I/O ports or turn interrupts off.
+ *
+ * Handler-side code: raw system calls, general registers only (raw.h).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+
+#include "fmt.h"
+#include "internal.h"
+#include "raw.h"
+
+DUNE_NOFPU_BEGIN
+
+#define RFL_CF	0x000001ul
+#define RFL_FIXED 0x000002ul
+#define RFL_PF	0x000004ul
+#define RFL_AF	0x000010ul
+#define RFL_ZF	0x000040ul
+#define RFL_SF	0x000080ul
+#define RFL_TF	0x000100ul
+#define RFL_IF	0x000200ul
+#define RFL_DF	0x000400ul
+#define RFL_OF	0x000800ul
+#define RFL_AC	0x040000ul
+#define RFL_ID	0x200000ul
+
+/* What ring 3 may hold; it could set each of these itself with popf. */
+#define RFL_USER (RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_TF | \
+		  RFL_DF | RFL_OF | RFL_AC | RFL_ID)
+
+static dune_intr_cb syscall_handler;
+
+void dune_user_sanitize(struct dune_tf *tf)
+{
+	tf->cs = DUNE_USER_CS;
+	tf->ss = DUNE_USER_SS;
+	tf->rflags = (tf->rflags & RFL_USER) | RFL_IF | RFL_FIXED;
+}
+
+void dune_register_syscall_handler(dune_intr_cb cb)
+{
+	__atomic_store_n(&syscall_handler, cb, __ATOMIC_RELEASE);
+}
+
+/*
+ * dune_trap, for DUNE_VEC_USER_SYSCALL raised by the stub: the frame is
+ * the stub's (CPL 0, rip in the stub); make it the ring-3 caller's.
+ */
+void dune_user_syscall(struct dune_tf *tf)
+{
+	dune_intr_cb cb = __atomic_load_n(&syscall_handler, __ATOMIC_ACQUIRE);
+
+	tf->rip = tf->rcx;
+	tf->rflags = tf->r11;
+	tf->cs = DUNE_USER_CS;
+	tf->ss = DUNE_USER_SS;
+	tf->err = 0;
+	if (cb)
+		cb(tf);
+	else
+		tf->rax = -ENOSYS;
+}
+
+void dune_passthrough_syscall(struct dune_tf *tf)
+{
+	long nr = tf->rax;
+
+	/*
+	 * A new thread would start on the handler's registers and stack;
+	 * it cannot be made from here.
+	 */
+	if ((nr == SYS_clone && (tf->rdi & CLONE_VM)) || nr == SYS_vfork ||
+	    nr == 435 /* clone3 */) {
+		tf->rax = -ENOSYS;
+		return;
+	}
+	tf->rax = dune_sys6(nr, tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8,
+			    tf->r9);
+}
+
+int dune_jump_to_user(struct dune_tf *tf)
+{
+	struct dune_thread *t;
+	struct dune_tf u;
+	uint64_t flags;
+
+	if (!dune_active())
+		return -EPERM;
+	t = dune_cur_thread();
+	if (t->user.active || t->trap_depth)
+		return -EBUSY;
+	dune_copy(&u, tf, sizeof(u));
+	dune_user_sanitize(&u);
+	flags = __builtin_ia32_readeflags_u64();
+	/* No interrupt between the LSTAR switch and ring 3. */
+	__asm__ volatile("cli" ::: "memory");
+	t->user.active = 1;
+	dune_set_lstar(t, true);
+	return dune_user_enter(&t->user, &u, flags);
+}
+
+static __attribute__((noreturn)) void misuse(const char *what)
+{
+	struct dune_out o;
+
+	dune_out_init(&o, 2);
+	dune_out_str(&o, "dune: ");
+	dune_out_str(&o, what);
+	dune_out_str(&o, "; ending the process with SIGABRT\n");
+	dune_out_flush(&o);
+	dune_die_signal(SIGABRT);
+}
+
+__attribute__((noreturn)) void dune_ret_from_user(int ret)
+{
+	struct dune_thread *t;
+
+	if (!dune_active())
+		misuse("dune_ret_from_user called outside Dune mode");
+	t = dune_cur_thread();
+	if (!t->user.active)
+		misuse("dune_ret_from_user called with no ring-3 run in progress (only a handler of a run started by dune_jump_to_user may end it)");
+	__asm__ volatile("cli" ::: "memory");
+	t->user.active = 0;
+	t->trap_depth = 0;	/* the handler's frame is abandoned */
+	dune_set_lstar(t, false);
+	dune_user_resume(&t->user, ret);
+}
+
+__attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf)
+{
+	struct dune_thread *t = dune_cur_thread();
+	struct dune_tf f;
+
+	dune_copy(&f, tf, sizeof(f));
+	__asm__ volatile("cli" ::: "memory");
+	if (f.cs & 3) {
+		dune_user_sanitize(&f);
+		dune_set_lstar(t, true);
+	} else {
+		f.cs = DUNE_SEL_KCODE;
+		f.ss = DUNE_SEL_KDATA;
+		f.rflags |= RFL_FIXED;
+		/* Back into the ring-3 stub's window: ring 3 is still on. */
+		dune_set_lstar(t, f.rip == (uint64_t)dune_user_syscall_stub);
+	}
+	t->trap_depth = 0;
+	dune_tf_pop(&f);
+}
+
+DUNE_NOFPU_END
