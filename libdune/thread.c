@@ -97,9 +97,8 @@ void dune_vcpu_config_fill(const struct dune_thread *t,
 	c->cs = DUNE_SEL_KCODE;
 	c->ds = DUNE_SEL_KDATA;
 	c->tr = DUNE_SEL_TSS;
-	/* A fork child copies a thread inside a ring-3 handler: same stub. */
-	c->lstar = t->lstar_user ? (uint64_t)dune_user_syscall_stub :
-				   (uint64_t)dune_syscall_stub;
+	/* Ring 0 runs whenever the host loop does (user.c). */
+	c->lstar = (uint64_t)dune_syscall_stub;
 	c->star = DUNE_STAR;
 	/*
 	 * TF, DF, AC and NT off at the entry: ring 3 must not single-step
