@@ -349,8 +349,10 @@ void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
  * Roots and the TLB.  dune_vm_switch loads @root on the calling thread's
  * vCPU: with PCID (dune_has_pcid), each root gets its own PCID and the
  * switch keeps the other roots' TLB entries; without, it flushes.  No VM
- * exit; -EPERM outside Dune mode, -EINVAL if @root is not in a window.  load_cr3 writes CR3 as given (bits 11:0 are the PCID when PCID
- * is on; bit 63 asks not to flush).  dune_vm_current: the loaded root.
+ * exit; -EPERM outside Dune mode, -EINVAL if @root is not in a window.
+ * load_cr3 writes CR3 as given (bits 11:0 are the PCID when PCID is on;
+ * bit 63 asks not to flush; PCID 0 is pgroot's, 4095 is flushed on every
+ * dune_vm_switch).  dune_vm_current: the loaded root.
  */
 int dune_vm_switch(ptent_t *root);
 ptent_t *dune_vm_current(void);

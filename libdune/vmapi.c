@@ -188,7 +188,10 @@ int dune_vm_switch(ptent_t *root)
 		return -EPERM;
 	if (pa == DUNE_BAD_ADDR || (pa & (PT_PAGE - 1)))
 		return -EINVAL;
-	if (dune_has_pcid() && pg) {
+	if (dune_has_pcid() && !pg) {
+		/* not a pool page: no PCID of its own, never pgroot's 0 */
+		cr3 |= PCID_SHARED;
+	} else if (dune_has_pcid()) {
 		f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
 		if (!(f & ROOT_HAS_PCID)) {
 			pcid = __atomic_fetch_add(&next_pcid, 1,
