@@ -22,6 +22,9 @@
 
 #include "dune.h"
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 struct op {
 	const char *name;
 	/*
@@ -232,6 +235,110 @@ static uint64_t op_ad_scan(long rounds)
 	return t;
 }
 
+/* ---- traps and ring 3 ---- */
+
+static void bp_dune(struct dune_tf *tf)
+{
+}
+
+static void bp_sigtrap(int sig)
+{
+}
+
+/*
+ * A breakpoint handled by the program: natively a SIGTRAP handler, in
+ * Dune mode a guest #BP handler (no VM exit).
+ */
+static uint64_t op_trap(long n)
+{
+	struct sigaction sa;
+	uint64_t t0;
+
+	if (dune_active()) {
+		dune_register_intr_handler(3, bp_dune);
+	} else {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = bp_sigtrap;
+		sigaction(SIGTRAP, &sa, NULL);
+	}
+	t0 = __rdtsc();
+	for (long i = 0; i < n; i++)
+		__asm__ volatile("int3" ::: "memory");
+	return __rdtsc() - t0;
+}
+
+/* Ring 3: rbx getppid calls, then system call 0x7fff ends the run. */
+#define BENCH_NR_RET 0x7fff
+__asm__(".pushsection bench_user, \"ax\"\n"
+	".balign 4096\n"
+	"bench_u_start:\n"
+	"bench_u_loop: mov $" XSTR(SYS_getppid) ", %eax\n"
+	"	syscall\n"
+	"	dec %rbx\n"
+	"	jnz bench_u_loop\n"
+	"	mov $" XSTR(BENCH_NR_RET) ", %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	".balign 4096\n"
+	"bench_u_end:\n"
+	".popsection\n");
+extern char bench_u_start[], bench_u_end[], bench_u_loop[];
+
+static bool ring3_pass;
+static char *ring3_stack;
+
+static void ring3_sys(struct dune_tf *tf)
+{
+	if (tf->rax == BENCH_NR_RET)
+		dune_ret_from_user(0);
+	if (ring3_pass)
+		dune_passthrough_syscall(tf);
+	else
+		tf->rax = 1;	/* emulated: "our parent is init" */
+}
+
+/*
+ * getppid from ring 3, handled at ring 0: emulated by the handler (no VM
+ * exit) or passed through to Linux (one).  Natively: plain getppid.
+ */
+static uint64_t ring3_getppid(long n, bool pass)
+{
+	struct dune_tf tf;
+	uint64_t t0;
+
+	if (!dune_active())
+		return op_getppid(n);
+	if (!ring3_stack) {
+		ring3_stack = mmap(NULL, 16384, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (dune_vm_mprotect(pgroot, bench_u_start,
+				     bench_u_end - bench_u_start, PERM_UCODE) ||
+		    dune_vm_mprotect(pgroot, ring3_stack, 16384, PERM_USTACK)) {
+			fprintf(stderr, "ring3: cannot map for ring 3\n");
+			exit(1);
+		}
+		dune_register_syscall_handler(ring3_sys);
+	}
+	ring3_pass = pass;
+	memset(&tf, 0, sizeof(tf));
+	tf.rip = (uint64_t)bench_u_loop;
+	tf.rsp = (uint64_t)ring3_stack + 16384;
+	tf.rbx = n;
+	t0 = __rdtsc();
+	dune_jump_to_user(&tf);
+	return __rdtsc() - t0;
+}
+
+static uint64_t op_ring3_emulated(long n)
+{
+	return ring3_getppid(n, false);
+}
+
+static uint64_t op_ring3_passthrough(long n)
+{
+	return ring3_getppid(n, true);
+}
+
 static const struct op ops[] = {
 	{ "getppid", op_getppid, false },
 	{ "touch_new_page", op_touch_page, false },
@@ -239,6 +346,9 @@ static const struct op ops[] = {
 	{ "vm_switch", op_vm_switch, false },
 	{ "vm_switch_flush", op_vm_switch_flush, false },
 	{ "ad_scan_256M", op_ad_scan, true },
+	{ "trap_int3", op_trap, false },
+	{ "ring3_getppid_emul", op_ring3_emulated, false },
+	{ "ring3_getppid_pass", op_ring3_passthrough, false },
 };
 #define NR_OPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -302,14 +412,14 @@ int main(int argc, char **argv)
 		if (getenv("DUNE_BENCH_REASONS"))
 			print_reasons(ops[i].name, &s0, &s1);
 	}
-	printf("%-16s %14s %14s %10s\n", "operation", "native ticks", "dune ticks",
+	printf("%-18s %14s %14s %10s\n", "operation", "native ticks", "dune ticks",
 	       "exits/op");
 	for (i = 0; i < NR_OPS; i++) {
 		char nat[32] = "n/a";
 
 		if (native[i] >= 0)
 			snprintf(nat, sizeof(nat), "%.0f", native[i]);
-		printf("%-16s %14s %14.0f %10.2f\n", ops[i].name, nat, dune[i],
+		printf("%-18s %14s %14.0f %10.2f\n", ops[i].name, nat, dune[i],
 		       exits[i]);
 	}
 	printf("(PCID %s)\n", dune_has_pcid() ? "used by vm_switch" :

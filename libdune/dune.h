@@ -134,7 +134,9 @@ void dune_register_syscall_handler(dune_intr_cb cb);
 /*
  * Forward the ring-3 system call in @tf to Linux unchanged, as the
  * calling thread's own system call: tf->rax gets the result.  One VM exit
- * (the same path as the program's own system calls).
+ * (the same path as the program's own system calls).  Thread creation
+ * (clone with CLONE_VM, clone3, vfork) gets -ENOSYS: the new thread would
+ * start on the handler's stack.
  */
 void dune_passthrough_syscall(struct dune_tf *tf);
 
