@@ -139,6 +139,13 @@ __attribute__((noreturn)) void dune_ret_from_user(int ret)
 	t->user.active = 0;
 	t->trap_depth = 0;	/* the handler's frame is abandoned */
 	dune_set_lstar(t, false);
+	/*
+	 * Ring 3 may have loaded FS or GS (which changes their bases), and
+	 * the caller's TLS needs the thread's.  Without FSGSBASE only the
+	 * module can restore them: it does on every VM entry, so make one.
+	 */
+	__asm__ volatile("mov %0, %%fs\n\tmov %0, %%gs" : : "r"(0) : "memory");
+	dune_sys0(SYS_getppid);
 	dune_user_resume(&t->user, ret);
 }
 
