@@ -70,6 +70,8 @@ struct dune_thread {
 	bool lstar_user;		/* LSTAR is dune_user_syscall_stub */
 	struct dune_user_ctx user;
 	uint64_t sig_pending;		/* bit n-1: inject signal n */
+	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
+	uint32_t pcid_gen[4096];
 };
 
 /* Process-wide state, set up by dune_init. */

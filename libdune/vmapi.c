@@ -9,8 +9,13 @@
  * while not loaded needs nothing.  With PCIDs (CR4.PCIDE, set by the
  * module when the CPU has them) every root gets its own PCID, assigned
  * on first switch and never reused, and a switch keeps the TLB entries
- * unless the root is marked stale: new, or edited while not loaded
- * (INVPCID drops those entries at once when the module allows INVPCID).
+ * unless the root was edited since this vCPU last flushed its PCID.
+ *
+ * That needs care with several threads: each has its own vCPU (VPID),
+ * so its own TLB, and INVPCID or a CR3 load flushes only the caller's.
+ * So every edit bumps the root's generation (in its struct page), and
+ * each thread remembers, per PCID, the generation its TLB reflects
+ * (dune_thread.pcid_gen); a switch flushes when they differ.
  *
  * Runs inside page-fault handlers: general registers only.
  */
@@ -31,7 +36,9 @@ ptent_t *pgroot;
 /* struct page flags of a root page */
 #define ROOT_PCID_MASK	0xfffu
 #define ROOT_HAS_PCID	(1u << 12)
-#define ROOT_STALE	(1u << 13)
+/* bits 13-31: edit generation, compared for equality only (wraps) */
+#define ROOT_GEN_SHIFT	13
+#define ROOT_GEN_ONE	(1u << ROOT_GEN_SHIFT)
 
 #define CR3_NOFLUSH	(1ull << 63)
 #define CR4_PCIDE	(1ull << 17)
@@ -145,36 +152,73 @@ void dune_flush_tlb(void)
 		load_cr3(dune_read_cr3() & ~CR3_NOFLUSH);
 }
 
-/* Make a later dune_vm_switch to @root (not loaded here) see @fl. */
-static void flush_other(ptent_t *root)
+static uint32_t root_gen(uint32_t flags)
 {
-	struct page *pg = root_page(root);
-
-	if (!pg || !(pg->flags & ROOT_HAS_PCID))
-		return;	/* no TLB entries of its own yet */
-	if (in_guest() && has_invpcid() &&
-	    (pg->flags & ROOT_PCID_MASK) != PCID_SHARED)
-		invpcid_single(pg->flags & ROOT_PCID_MASK);
-	else
-		__atomic_fetch_or(&pg->flags, ROOT_STALE, __ATOMIC_RELAXED);
+	return flags >> ROOT_GEN_SHIFT;
 }
 
+/*
+ * After an edit of @root: bump its generation, so every vCPU flushes its
+ * PCID on the next switch to it, then flush this vCPU's TLB now if the
+ * root is loaded here (the edited addresses, or all of it), or if
+ * INVPCID can drop its PCID; then this vCPU is up to date.  Other vCPUs
+ * that have @root loaded right now must flush themselves (dune.h).
+ */
 static void flush(ptent_t *root, const struct pt_flush *fl)
 {
+	struct page *pg = root_page(root);
+	struct dune_thread *t;
+	uint32_t f = 0, pcid;
+	bool loaded, done = false;
 	unsigned int i;
 
 	if (!fl->all && !fl->n)
 		return;
-	if (!in_guest() || dune_vm_current() != root) {
-		flush_other(root);
+	if (pg)
+		f = __atomic_add_fetch(&pg->flags, ROOT_GEN_ONE,
+				       __ATOMIC_SEQ_CST);
+	if (!in_guest())
 		return;
-	}
-	if (fl->all) {
+	loaded = dune_vm_current() == root;
+	pcid = f & ROOT_PCID_MASK;
+	if (loaded && fl->all) {
 		dune_flush_tlb();
-		return;
+		done = true;
+	} else if (loaded) {
+		for (i = 0; i < fl->n; i++)
+			dune_flush_tlb_one(fl->va[i]);
+		done = true;
+	} else if ((f & ROOT_HAS_PCID) && pcid != PCID_SHARED &&
+		   has_invpcid()) {
+		invpcid_single(pcid);
+		done = true;
 	}
-	for (i = 0; i < fl->n; i++)
-		dune_flush_tlb_one(fl->va[i]);
+	/* Without PCIDs a switch always flushes: nothing to remember. */
+	t = dune_cur_thread();
+	if (done && (f & ROOT_HAS_PCID) && dune_has_pcid())
+		t->pcid_gen[pcid] = root_gen(f);
+}
+
+/* The PCID of @pg, assigning the next free one on first use. */
+static uint32_t root_pcid(struct page *pg, bool *fresh)
+{
+	uint32_t f = __atomic_load_n(&pg->flags, __ATOMIC_SEQ_CST), nf, pcid;
+
+	*fresh = false;
+	while (!(f & ROOT_HAS_PCID)) {
+		pcid = __atomic_fetch_add(&next_pcid, 1, __ATOMIC_RELAXED);
+		if (pcid >= PCID_SHARED)
+			pcid = PCID_SHARED;
+		nf = (f & ~ROOT_PCID_MASK) | pcid | ROOT_HAS_PCID;
+		/* A PCID lost to a racing thread is simply never used. */
+		if (__atomic_compare_exchange_n(&pg->flags, &f, nf, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			f = nf;
+			*fresh = true;
+		}
+	}
+	return f;
 }
 
 int dune_vm_switch(ptent_t *root)
@@ -182,7 +226,9 @@ int dune_vm_switch(ptent_t *root)
 	physaddr_t pa = ops_pa(NULL, root);
 	struct page *pg = dune_pa2page(pa);
 	uint64_t cr3 = pa;
-	unsigned int f, pcid;
+	struct dune_thread *t;
+	uint32_t f, pcid;
+	bool fresh;
 
 	if (!in_guest())
 		return -EPERM;
@@ -192,23 +238,18 @@ int dune_vm_switch(ptent_t *root)
 		/* not a pool page: no PCID of its own, never pgroot's 0 */
 		cr3 |= PCID_SHARED;
 	} else if (dune_has_pcid()) {
-		f = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
-		if (!(f & ROOT_HAS_PCID)) {
-			pcid = __atomic_fetch_add(&next_pcid, 1,
-						  __ATOMIC_RELAXED);
-			if (pcid >= PCID_SHARED)
-				pcid = PCID_SHARED;
-			/* Stale: the TLB may hold a freed root's entries. */
-			f = pcid | ROOT_HAS_PCID | ROOT_STALE;
-			__atomic_store_n(&pg->flags, f, __ATOMIC_RELAXED);
-		}
+		t = dune_cur_thread();
+		f = root_pcid(pg, &fresh);
 		pcid = f & ROOT_PCID_MASK;
 		cr3 |= pcid;
-		if (!(f & ROOT_STALE) && pcid != PCID_SHARED)
+		/*
+		 * Keep this vCPU's entries for the PCID only if they reflect
+		 * the root's latest edit.  A fresh PCID has none here.
+		 */
+		if (pcid != PCID_SHARED &&
+		    (fresh || t->pcid_gen[pcid] == root_gen(f)))
 			cr3 |= CR3_NOFLUSH;
-		else
-			__atomic_fetch_and(&pg->flags, ~ROOT_STALE,
-					   __ATOMIC_RELAXED);
+		t->pcid_gen[pcid] = root_gen(f);
 	}
 	load_cr3(cr3);
 	return 0;

@@ -7,6 +7,7 @@
  * call is one exit of its own).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -456,6 +457,75 @@ static void test_two_roots(void)
 	IT_ASSERT_EQ(pg[1]->ref, 1);
 }
 
+/*
+ * A second thread (its own vCPU, so its own TLB) caches r2's view of x,
+ * leaves r2, and this thread edits r2: when the other thread switches
+ * back, it must see the edit, although each vCPU can only flush itself.
+ */
+struct roots_arg {
+	ptent_t *r2;
+	volatile char *x;
+	volatile int step;	/* 1: thread cached; 2: edited; 3: done */
+	char seen[2];
+};
+
+static void *roots_thread(void *p)
+{
+	struct roots_arg *a = p;
+
+	if (!dune_active() || dune_vm_switch(a->r2))
+		return (void *)1;
+	a->seen[0] = a->x[0];
+	if (dune_vm_switch(pgroot))
+		return (void *)2;
+	__atomic_store_n(&a->step, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&a->step, __ATOMIC_SEQ_CST) != 2)
+		sched_yield();
+	if (dune_vm_switch(a->r2))
+		return (void *)3;
+	a->seen[1] = a->x[0];
+	dune_vm_switch(pgroot);
+	return NULL;
+}
+
+static void test_roots_threads(void)
+{
+	struct roots_arg a = { 0 };
+	struct page *pg[2];
+	pthread_t th;
+	void *ret;
+	int i;
+
+	enter();
+	a.x = buffer(PG, PG);
+	a.x[0] = 'A';
+	for (i = 0; i < 2; i++) {
+		pg[i] = dune_page_alloc();
+		IT_ASSERT(pg[i]);
+		*(char *)dune_page2va(pg[i]) = (char)('B' + i);
+	}
+	a.r2 = dune_vm_clone(pgroot);
+	IT_ASSERT(a.r2);
+	IT_ASSERT_EQ(dune_vm_unmap(a.r2, (void *)a.x, PG), 0);
+	IT_ASSERT_EQ(dune_vm_map_phys(a.r2, (void *)a.x, PG,
+				      (void *)dune_page2pa(pg[0]),
+				      PERM_R | PERM_W), 0);
+	IT_ASSERT_EQ(pthread_create(&th, NULL, roots_thread, &a), 0);
+	while (__atomic_load_n(&a.step, __ATOMIC_SEQ_CST) != 1)
+		sched_yield();
+	IT_ASSERT_EQ(dune_vm_unmap(a.r2, (void *)a.x, PG), 0);
+	IT_ASSERT_EQ(dune_vm_map_phys(a.r2, (void *)a.x, PG,
+				      (void *)dune_page2pa(pg[1]),
+				      PERM_R | PERM_W), 0);
+	__atomic_store_n(&a.step, 2, __ATOMIC_SEQ_CST);
+	IT_ASSERT_EQ(pthread_join(th, &ret), 0);
+	IT_ASSERT(ret == NULL);
+	IT_ASSERT_EQ(a.seen[0], 'B');
+	IT_ASSERT_EQ(a.seen[1], 'C');
+	IT_ASSERT_EQ(a.x[0], 'A');
+	dune_vm_free(a.r2);
+}
+
 /* ---- copy on write ---- */
 
 static void test_cow(void)
@@ -704,6 +774,7 @@ static const struct itest tests[] = {
 	{ "ad_2m", test_ad_2m },
 	{ "big_pages", test_big_pages },
 	{ "two_roots", test_two_roots },
+	{ "roots_threads", test_roots_threads },
 	{ "cow", test_cow },
 	{ "errors", test_errors },
 	{ "free_clone", test_free_clone },
