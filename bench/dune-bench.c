@@ -377,19 +377,47 @@ static long iterations(const struct op *op, long n)
 	return n / 100 > 0 ? n / 100 : 1;
 }
 
+static void usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [ITERATIONS [OPERATION...]]\noperations:",
+		prog);
+	for (size_t i = 0; i < NR_OPS; i++)
+		fprintf(stderr, " %s", ops[i].name);
+	fprintf(stderr, "\n");
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000;
 	double native[NR_OPS], dune[NR_OPS], exits[NR_OPS];
+	bool run[NR_OPS];
 	struct dune_stats s0, s1;
 	size_t i;
+	int a;
 
 	if (n <= 0) {
-		fprintf(stderr, "usage: %s [ITERATIONS]\n", argv[0]);
+		usage(argv[0]);
 		return 2;
+	}
+	/* Operations named after ITERATIONS, else all of them. */
+	for (i = 0; i < NR_OPS; i++)
+		run[i] = argc <= 2;
+	for (a = 2; a < argc; a++) {
+		for (i = 0; i < NR_OPS && strcmp(argv[a], ops[i].name); i++)
+			;
+		if (i == NR_OPS) {
+			fprintf(stderr, "%s: no operation '%s'\n", argv[0],
+				argv[a]);
+			usage(argv[0]);
+			return 2;
+		}
+		run[i] = true;
 	}
 	for (i = 0; i < NR_OPS; i++) {
 		long m = iterations(&ops[i], n);
+
+		if (!run[i])
+			continue;
 		uint64_t t;
 
 		ops[i].run(m / 10 + 1); /* warm up */
@@ -401,6 +429,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_OPS; i++) {
 		long m = iterations(&ops[i], n);
 
+		if (!run[i])
+			continue;
 		ops[i].run(m / 10 + 1);
 		if (dune_get_stats(&s0))
 			return 1;
@@ -417,6 +447,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_OPS; i++) {
 		char nat[32] = "n/a";
 
+		if (!run[i])
+			continue;
 		if (native[i] >= 0)
 			snprintf(nat, sizeof(nat), "%.0f", native[i]);
 		printf("%-18s %14s %14.0f %10.2f\n", ops[i].name, nat, dune[i],
