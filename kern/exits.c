@@ -199,22 +199,16 @@ static u64 *vcpu_msr_slot(struct dune_vcpu *vcpu, u32 msr)
 }
 
 /*
- * RDMSR: libdune's own syscall MSRs and the segment bases; else #GP.
- * LSTAR does not exit (see vcpu_init); its slot serves vcpu_enter.
+ * RDMSR: libdune's own syscall MSRs; else #GP.  LSTAR, FS_BASE and
+ * GS_BASE do not exit (see vcpu_init); LSTAR's slot serves vcpu_enter.
  */
 static int handle_rdmsr(struct dune_vcpu *vcpu, struct dune_run *run)
 {
-	u32 msr = vcpu->regs.rcx;
-	u64 *slot = vcpu_msr_slot(vcpu, msr), val;
+	u64 *slot = vcpu_msr_slot(vcpu, vcpu->regs.rcx), val;
 
-	if (slot)
-		val = *slot;
-	else if (msr == MSR_FS_BASE)
-		rdmsrl(MSR_FS_BASE, val);	/* the thread's: see vcpu_enter */
-	else if (msr == MSR_GS_BASE)
-		rdmsrl(MSR_KERNEL_GS_BASE, val);
-	else
+	if (!slot)
 		return inject_gp(vcpu, run);
+	val = *slot;
 	vcpu->regs.rax = (u32)val;
 	vcpu->regs.rdx = val >> 32;
 	vcpu_skip_instruction(vcpu);

@@ -29,7 +29,10 @@ int dune_vmx_enter(struct dune_regs *regs, int launched);
 static DEFINE_PER_CPU(void *, current_vmcs);
 static LIST_HEAD(vcpu_list);
 static DEFINE_SPINLOCK(vcpu_list_lock);
-/* Every MSR access exits, except the guest's own LSTAR (see vcpu_init). */
+/*
+ * Every MSR access exits, except the guest's own LSTAR, FS_BASE and
+ * GS_BASE (see vcpu_init).
+ */
 static void *msr_bitmap;
 
 /* Host values that are the same on every CPU, read once. */
@@ -101,6 +104,19 @@ int vcpu_init(void)
 	 */
 	__clear_bit(MSR_LSTAR & 0x1fff, msr_bitmap + 0x400);
 	__clear_bit(MSR_LSTAR & 0x1fff, msr_bitmap + 0xc00);
+	/*
+	 * libdune also puts the thread's FS/GS bases back on every trap
+	 * from ring 3.  In non-root mode these MSRs are the guest's FS/GS
+	 * base registers: a VM exit saves both bases into the guest-state
+	 * area (SDM 28.3.2) and loads the host's from the host-state area
+	 * into the registers and the MSRs (SDM 28.5.1, 28.5.2), so nothing
+	 * the guest writes here outlives its VM exit on the host side.
+	 * vcpu_enter then gives the guest the thread's bases again.
+	 */
+	__clear_bit(MSR_FS_BASE & 0x1fff, msr_bitmap + 0x400);
+	__clear_bit(MSR_FS_BASE & 0x1fff, msr_bitmap + 0xc00);
+	__clear_bit(MSR_GS_BASE & 0x1fff, msr_bitmap + 0x400);
+	__clear_bit(MSR_GS_BASE & 0x1fff, msr_bitmap + 0xc00);
 
 	rdmsrl(MSR_EFER, host_efer);
 	rdmsrl(MSR_IA32_CR_PAT, host_pat);
@@ -387,7 +403,11 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vmcs_writel(HOST_FS_BASE, fs_base);
 	rdmsrl(MSR_GS_BASE, gs_base);
 	vmcs_writel(HOST_GS_BASE, gs_base);
-	/* The guest's FS/GS bases are the thread's user bases. */
+	/*
+	 * The guest's FS/GS bases are the thread's user bases: a forwarded
+	 * arch_prctl changes those, and whatever the guest wrote to its own
+	 * (no exit, see vcpu_init) lasts only until this exit.
+	 */
 	vmcs_writel(GUEST_FS_BASE, fs_base);
 	vmcs_writel(GUEST_GS_BASE, host_kgs);
 	if (vcpu->regs_dirty)

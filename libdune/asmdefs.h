@@ -56,7 +56,10 @@
 #define TF_SS		168
 #define TF_SIZE		176
 
-/* struct dune_user_ctx (internal.h): the ring-0 side of a ring-3 run */
+/*
+ * struct dune_user_ctx (internal.h): the ring-0 side of a ring-3 run,
+ * the first member of struct dune_thread
+ */
 #define UCTX_RBX	0
 #define UCTX_RBP	8
 #define UCTX_R12	16
@@ -68,6 +71,9 @@
 #define UCTX_RFLAGS	64
 #define UCTX_MXCSR	72
 #define UCTX_FCW	76
+#define UCTX_ACTIVE	78
+#define UCTX_FS_BASE	80
+#define UCTX_GS_BASE	88
 
 /*
  * The guest's LSTAR while ring 3 runs points to a stub that raises this
@@ -76,6 +82,8 @@
 #define DUNE_VEC_USER_SYSCALL	0xf0
 
 #define MSR_LSTAR_NR	0xc0000082
+#define MSR_FS_BASE_NR	0xc0000100
+#define MSR_GS_BASE_NR	0xc0000101
 
 /* Each IDT entry stub is padded to this many bytes. */
 #define TRAP_STUB_SIZE	16

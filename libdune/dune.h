@@ -145,8 +145,10 @@ void dune_passthrough_syscall(struct dune_tf *tf);
  * @signum arrives for a thread in Dune mode: tf is the interrupted
  * context (ring 0 or ring 3), tf->vector = DUNE_SIGNAL_VECTOR(@signum).
  * The signal is delivered when the guest accepts interrupts (not inside
- * another handler).  A thread not in Dune mode gets @cb natively with a
- * frame built from its signal context.  NULL restores the default
+ * another handler).  Like sigaction without SA_RESTART: a system call
+ * blocked when it arrives fails with EINTR, right after @cb ran.  A
+ * thread not in Dune mode gets @cb natively with a frame built from its
+ * signal context.  NULL restores the default
  * action.  0, or -1 with errno EINVAL (SIGKILL, SIGSTOP, a signal libdune
  * needs, or out of range).
  */
@@ -172,13 +174,19 @@ __attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf);
  * interrupts and system calls, i.e. the registered handlers; one of them
  * ends the run with dune_ret_from_user(ret), and dune_jump_to_user then
  * returns ret.  Callee-saved registers, the x87 control word and MXCSR
- * are those of the caller again.  -EBUSY if called from a handler of a
- * ring-3 run already in progress on this thread, -EPERM outside Dune
- * mode.
+ * are those of the caller again.  Ring 3 starts on the thread's FS/GS
+ * bases; if it loads FS or GS, handlers still run on the thread's (they
+ * are restored on every entry from ring 3) and ring 3 resumes on them.
+ * -EBUSY if called from a handler of a ring-3 run already in progress on
+ * this thread, -EPERM outside Dune mode, -EINVAL if tf->rip or tf->rsp
+ * is not canonical.
  */
 int dune_jump_to_user(struct dune_tf *tf);
 
-/* End the current ring-3 run: dune_jump_to_user returns @ret. */
+/*
+ * End the current ring-3 run: dune_jump_to_user returns @ret, with the
+ * caller's FS/GS selectors and bases.  No VM exit.
+ */
 __attribute__((noreturn)) void dune_ret_from_user(int ret);
 
 /* Ring-3 selectors (see desc.h), for building a struct dune_tf. */

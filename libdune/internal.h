@@ -34,7 +34,9 @@
 
 /*
  * What dune_jump_to_user saves so that dune_ret_from_user can return
- * from it: the C ABI's callee-saved state, like setjmp.
+ * from it: the C ABI's callee-saved state, like setjmp.  Also ring 0's
+ * FS/GS bases, which trap.S puts back on every trap from ring 3 (ring 3
+ * can change them with a segment load).
  */
 struct dune_user_ctx {
 	uint64_t rbx, rbp, r12, r13, r14, r15;
@@ -42,6 +44,8 @@ struct dune_user_ctx {
 	uint32_t mxcsr;
 	uint16_t fcw;
 	uint16_t active;	/* a ring-3 run is in progress */
+	uint64_t fs_base, gs_base;
+	uint16_t fs_sel, gs_sel;	/* the caller's, for dune_ret_from_user */
 };
 
 /*
@@ -54,6 +58,7 @@ struct dune_user_ctx {
  * so trap handlers find it without trusting the program's FS base.
  */
 struct dune_thread {
+	struct dune_user_ctx user;	/* first: trap.S finds it at offset 0 */
 	struct dune_run run;	/* DUNE_RUN's argument; regs = guest state */
 	uint64_t gdt[DUNE_GDT_ENTRIES] __attribute__((aligned(16)));
 	struct dune_tss tss __attribute__((aligned(16)));
@@ -68,7 +73,6 @@ struct dune_thread {
 	unsigned int fault_repeats;	/* ... and how often in a row */
 	uint8_t *fpu_area;		/* 64-byte aligned, dune_proc.fpu_size */
 	bool lstar_user;		/* LSTAR is dune_user_syscall_stub */
-	struct dune_user_ctx user;
 	uint64_t sig_pending;		/* bit n-1: inject signal n */
 	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
 	uint32_t pcid_gen[4096];
@@ -111,6 +115,13 @@ _Static_assert(offsetof(struct dune_user_ctx, rflags) == UCTX_RFLAGS,
 _Static_assert(offsetof(struct dune_user_ctx, mxcsr) == UCTX_MXCSR,
 	       "uctx.mxcsr");
 _Static_assert(offsetof(struct dune_user_ctx, fcw) == UCTX_FCW, "uctx.fcw");
+_Static_assert(offsetof(struct dune_user_ctx, active) == UCTX_ACTIVE,
+	       "uctx.active");
+_Static_assert(offsetof(struct dune_user_ctx, fs_base) == UCTX_FS_BASE,
+	       "uctx.fs_base");
+_Static_assert(offsetof(struct dune_user_ctx, gs_base) == UCTX_GS_BASE,
+	       "uctx.gs_base");
+_Static_assert(offsetof(struct dune_thread, user) == 0, "thread.user first");
 _Static_assert(sizeof(struct dune_regs) == REGS_SIZE, "dune_regs size");
 _Static_assert(offsetof(struct dune_regs, rbx) == REGS_RBX, "regs.rbx");
 _Static_assert(offsetof(struct dune_regs, rbp) == REGS_RBP, "regs.rbp");
@@ -211,6 +222,8 @@ static inline struct dune_thread *dune_cur_thread(void)
 				      offsetof(struct dune_thread, gdt));
 }
 
+/* Save ring 0's FS/GS bases for trap.S to restore (t->user). */
+void dune_user_save_bases(struct dune_thread *t);
 /* Make @tf safe to return to ring 3 with: selectors, IOPL, IF. */
 void dune_user_sanitize(struct dune_tf *tf);
 void dune_user_syscall(struct dune_tf *tf);

@@ -128,8 +128,14 @@ int dune_register_signal_handler(int signum, dune_intr_cb cb)
 	}
 	sigemptyset(&sa.sa_mask);
 	if (cb) {
+		/*
+		 * No SA_RESTART: a forwarded system call blocked when the
+		 * signal came must return (-EINTR) so that the host loop
+		 * gets to inject it; restarted, it would keep the callback
+		 * waiting for as long as it blocks.
+		 */
 		sa.sa_sigaction = native_handler;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	} else {
 		sa.sa_handler = SIG_DFL;
 		sa.sa_flags = 0;

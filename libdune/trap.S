@@ -49,6 +49,30 @@ dune_trap_common:
 	pushq	%rcx
 	pushq	%rbx
 	pushq	%rax
+	/*
+	 * Ring 3 may have loaded FS or GS (a segment load sets the base),
+	 * and C code reads TLS through them (errno, __thread, the stack
+	 * protector's canary): from ring 3, and from its system call stub
+	 * (CPL 0, but ring 3's segments), put ring 0's bases back before
+	 * any C runs.  Both come from the thread, found through the IST
+	 * top, never from anything ring 3 controls; WRMSR does not exit
+	 * (dune.ko passes FS_BASE and GS_BASE through).
+	 */
+	movq	TF_SIZE(%rsp), %rbx
+	testb	$3, TF_CS(%rsp)
+	jnz	1f
+	cmpw	$0, UCTX_ACTIVE(%rbx)
+	je	2f
+1:
+	movl	$MSR_FS_BASE_NR, %ecx
+	movl	UCTX_FS_BASE(%rbx), %eax
+	movl	UCTX_FS_BASE + 4(%rbx), %edx
+	wrmsr
+	movl	$MSR_GS_BASE_NR, %ecx
+	movl	UCTX_GS_BASE(%rbx), %eax
+	movl	UCTX_GS_BASE + 4(%rbx), %edx
+	wrmsr
+2:
 	/* 7 + 15 quadwords below a 16-aligned IST top: aligned for the call */
 	cld
 	movq	%rsp, %rdi

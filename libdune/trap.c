@@ -297,6 +297,9 @@ void dune_trap(struct dune_tf *tf)
 	fpu_restore(t->fpu_area);
 	t->trap_depth--;
 out:
+	/* trap.S gives the next trap from ring 3 the bases ring 0 has now */
+	if (t->user.active)
+		dune_user_save_bases(t);
 	if (tf->cs & 3) {
 		dune_user_sanitize(tf);
 		dune_set_lstar(t, true);

@@ -14,6 +14,12 @@
  * (dune_user_sanitize), so a ring-3 rflags (from r11 or an edited frame)
  * cannot hand ring 3 the I/O ports or turn interrupts off.
  *
+ * FS and GS: ring 3 runs on the thread's bases, and a segment load there
+ * changes them until the next trap (or VM exit).  dune_jump_to_user
+ * saves ring 0's bases in the thread and trap.S writes them back on
+ * every entry from ring 3, so handlers always get the thread's TLS.
+ * Whatever ring 3 had loaded is not restored when it resumes.
+ *
  * Handler-side code: raw system calls, general registers only (raw.h).
  */
 #include <errno.h>
@@ -23,6 +29,9 @@
 #include "fmt.h"
 #include "internal.h"
 #include "raw.h"
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 DUNE_NOFPU_BEGIN
 
@@ -44,6 +53,29 @@ DUNE_NOFPU_BEGIN
 		  RFL_DF | RFL_OF | RFL_AC | RFL_ID)
 
 static dune_intr_cb syscall_handler;
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (uint64_t)hi << 32;
+}
+
+/*
+ * What trap.S gives handlers: the bases ring 0 has now (a handler may
+ * have changed them with a forwarded arch_prctl).  No VM exit.
+ */
+void dune_user_save_bases(struct dune_thread *t)
+{
+	t->user.fs_base = rdmsr(MSR_FS_BASE_NR);
+	t->user.gs_base = rdmsr(MSR_GS_BASE_NR);
+}
+
+static bool canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
 
 void dune_user_sanitize(struct dune_tf *tf)
 {
@@ -101,14 +133,20 @@ int dune_jump_to_user(struct dune_tf *tf)
 
 	if (!dune_active())
 		return -EPERM;
+	/* iretq would raise #GP at ring 0 */
+	if (!canonical(tf->rip) || !canonical(tf->rsp))
+		return -EINVAL;
 	t = dune_cur_thread();
 	if (t->user.active || t->trap_depth)
 		return -EBUSY;
 	dune_copy(&u, tf, sizeof(u));
 	dune_user_sanitize(&u);
 	flags = __builtin_ia32_readeflags_u64();
+	__asm__ volatile("mov %%fs, %0" : "=r"(t->user.fs_sel));
+	__asm__ volatile("mov %%gs, %0" : "=r"(t->user.gs_sel));
 	/* No interrupt between the LSTAR switch and ring 3. */
 	__asm__ volatile("cli" ::: "memory");
+	dune_user_save_bases(t);
 	t->user.active = 1;
 	dune_set_lstar(t, true);
 	return dune_user_enter(&t->user, &u, flags);
@@ -129,6 +167,7 @@ static __attribute__((noreturn)) void misuse(const char *what)
 __attribute__((noreturn)) void dune_ret_from_user(int ret)
 {
 	struct dune_thread *t;
+	uint64_t fs, gs;
 
 	if (!dune_active())
 		misuse("dune_ret_from_user called outside Dune mode");
@@ -140,12 +179,29 @@ __attribute__((noreturn)) void dune_ret_from_user(int ret)
 	t->trap_depth = 0;	/* the handler's frame is abandoned */
 	dune_set_lstar(t, false);
 	/*
-	 * Ring 3 may have loaded FS or GS (which changes their bases), and
-	 * the caller's TLS needs the thread's.  Without FSGSBASE only the
-	 * module can restore them: it does on every VM entry, so make one.
+	 * The bases are ring 0's already (trap.S), the selectors may be
+	 * ring 3's: give the caller its own back.  A selector load may
+	 * change the base, so the bases are written again after it, in
+	 * the same asm: no TLS access in between.
 	 */
-	__asm__ volatile("mov %0, %%fs\n\tmov %0, %%gs" : : "r"(0) : "memory");
-	dune_sys0(SYS_getppid);
+	fs = rdmsr(MSR_FS_BASE_NR);
+	gs = rdmsr(MSR_GS_BASE_NR);
+	__asm__ volatile("mov %0, %%fs\n\t"
+			 "mov %1, %%gs\n\t"
+			 "mov %2, %%eax\n\t"
+			 "mov %3, %%edx\n\t"
+			 "mov $" XSTR(MSR_FS_BASE_NR) ", %%ecx\n\t"
+			 "wrmsr\n\t"
+			 "mov %4, %%eax\n\t"
+			 "mov %5, %%edx\n\t"
+			 "mov $" XSTR(MSR_GS_BASE_NR) ", %%ecx\n\t"
+			 "wrmsr"
+			 :
+			 : "r"((uint32_t)t->user.fs_sel),
+			   "r"((uint32_t)t->user.gs_sel),
+			   "r"((uint32_t)fs), "r"((uint32_t)(fs >> 32)),
+			   "r"((uint32_t)gs), "r"((uint32_t)(gs >> 32))
+			 : "rax", "rcx", "rdx", "memory");
 	dune_user_resume(&t->user, ret);
 }
 
@@ -156,6 +212,8 @@ __attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf)
 
 	dune_copy(&f, tf, sizeof(f));
 	__asm__ volatile("cli" ::: "memory");
+	if (t->user.active)
+		dune_user_save_bases(t);
 	if (f.cs & 3) {
 		dune_user_sanitize(&f);
 		dune_set_lstar(t, true);

@@ -137,6 +137,23 @@ START_TEST(test_jump_outside_dune)
 }
 END_TEST
 
+/* Refused before anything touches the thread (its GDT, the MSRs). */
+START_TEST(test_jump_noncanonical)
+{
+	struct dune_tf tf = { .rip = 0x0000800000000000ull, .rsp = 0x1000 };
+
+	active = true;
+	ck_assert_int_eq(dune_jump_to_user(&tf), -EINVAL);
+	tf.rip = 0xffff800000000000ull;		/* canonical */
+	tf.rsp = 0xfff0000000000000ull;
+	ck_assert_int_eq(dune_jump_to_user(&tf), -EINVAL);
+	tf.rsp = 0x00007ffffffff000ull;
+	tf.rip = 0x8000000000000000ull;
+	ck_assert_int_eq(dune_jump_to_user(&tf), -EINVAL);
+	active = false;
+}
+END_TEST
+
 START_TEST(test_signal_queue)
 {
 	static struct dune_thread t;
@@ -206,6 +223,7 @@ static Suite *user_suite(void)
 	tcase_add_test(tc, test_sanitize);
 	tcase_add_test(tc, test_user_syscall_frame);
 	tcase_add_test(tc, test_passthrough);
+	tcase_add_test(tc, test_jump_noncanonical);
 	tcase_add_test(tc, test_jump_outside_dune);
 	tcase_add_test(tc, test_signal_queue);
 	tcase_add_test(tc, test_signal_register);

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -320,6 +322,64 @@ static void test_lstar_without_exits(void)
 	IT_ASSERT_EQ(st.by_reason[10], 1);	/* CPUID */
 	IT_ASSERT_EQ(st.by_reason[31], 1);	/* RDMSR: STAR only */
 	IT_ASSERT_EQ(st.by_reason[32], 1);	/* WRMSR: STAR only */
+	close(fd);
+}
+
+/*
+ * FS_BASE and GS_BASE are the guest's own: WRMSR/RDMSR do not exit and
+ * the written bases are what %fs:/%gs: use; the next VM entry gives the
+ * guest the thread's bases again.
+ */
+#define RDMSR_TO(reg) "rdmsr\nshl $32, %rdx\nor %rdx, %rax\nmov %rax, " reg "\n"
+GUEST_ASM(g_fsgs,
+	  "mov $0xc0000100, %ecx\n"
+	  "mov %rsi, %rax\n"
+	  "mov %rsi, %rdx\n"
+	  "shr $32, %rdx\n"
+	  "wrmsr\n"
+	  "mov $0xc0000101, %ecx\n"
+	  "mov %rdi, %rax\n"
+	  "mov %rdi, %rdx\n"
+	  "shr $32, %rdx\n"
+	  "wrmsr\n"
+	  "mov $0xc0000100, %ecx\n" RDMSR_TO("%r8")
+	  "mov $0xc0000101, %ecx\n" RDMSR_TO("%r9")
+	  "mov %fs:0, %r10\n"
+	  "mov %gs:8, %r11\n"
+	  "vmcall\n"				/* 1: as written */
+	  "mov $0xc0000100, %ecx\n" RDMSR_TO("%r8")
+	  "mov $0xc0000101, %ecx\n" RDMSR_TO("%r9")
+	  "vmcall\n");				/* 2: the thread's */
+
+static void test_fsgs_base_without_exits(void)
+{
+	volatile uint64_t *data = (uint64_t *)PG(P_DATA);
+	unsigned long fs, gs;
+	struct dune_stats st;
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	IT_ASSERT_EQ(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+	IT_ASSERT_EQ(syscall(SYS_arch_prctl, ARCH_GET_GS, &gs), 0);
+	data[0] = 0xf5f5;
+	data[3] = 0x6565;
+	fd = vcpu_new_asm(g_fsgs_start, g_fsgs_end, &run);
+	run.regs.rsi = PG(P_DATA);
+	run.regs.rdi = PG(P_DATA) + 16;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.r8, PG(P_DATA));
+	IT_ASSERT_EQ(run.regs.r9, PG(P_DATA) + 16);
+	IT_ASSERT_EQ(run.regs.r10, 0xf5f5);
+	IT_ASSERT_EQ(run.regs.r11, 0x6565);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.r8, fs);
+	IT_ASSERT_EQ(run.regs.r9, gs);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
+	IT_ASSERT_EQ(st.by_reason[31], 0);	/* RDMSR */
+	IT_ASSERT_EQ(st.by_reason[32], 0);	/* WRMSR */
 	close(fd);
 }
 
@@ -768,6 +828,7 @@ static const struct itest tests[] = {
 	{ "tracepoints", test_tracepoints },
 	{ "vmcall_from_ring3_is_ud", test_vmcall_from_ring3_is_ud },
 	{ "lstar_without_exits", test_lstar_without_exits },
+	{ "fsgs_base_without_exits", test_fsgs_base_without_exits },
 	{ "pcid", test_pcid },
 	{ "inject_interrupt", test_inject_interrupt },
 	{ "inject_after_pending_exception", test_inject_after_pending_exception },
