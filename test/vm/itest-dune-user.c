@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "itest.h"
 #include "dune.h"
@@ -726,8 +727,11 @@ static void prof_tls(struct dune_tf *tf)
  */
 static void test_tls_in_handlers(void)
 {
-	struct itimerval it = { { 0, 10000 }, { 0, 10000 } };
+	struct itimerspec its = { { 0, 10000000 }, { 0, 10000000 } };
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL,
+				.sigev_signo = SIGPROF };
 	struct dune_tf tf;
+	timer_t timer;
 	long e;
 	int r;
 
@@ -747,14 +751,19 @@ static void test_tls_in_handlers(void)
 	IT_ASSERT_EQ(tls_val, 12);
 	IT_ASSERT_EQ(e, 12);
 
-	/* a profiling timer: the process's CPU time, so the test's alarm stays */
+	/*
+	 * A POSIX timer on the monotonic clock: not ITIMER_REAL, so the
+	 * test's alarm stays; not CPU time (ITIMER_PROF): those expire in
+	 * task work on the way back to user space, which a thread spinning
+	 * in the guest never takes (a dune.ko limitation for now).
+	 */
 	IT_ASSERT_EQ(dune_register_signal_handler(SIGPROF, prof_tls), 0);
-	IT_ASSERT_EQ(setitimer(ITIMER_PROF, &it, NULL), 0);
+	IT_ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+	IT_ASSERT_EQ(timer_settime(timer, 0, &its, NULL), 0);
 	user_tf(&tf, u_tls_spin);
 	r = dune_jump_to_user(&tf);
 	e = errno;
-	memset(&it, 0, sizeof(it));
-	IT_ASSERT_EQ(setitimer(ITIMER_PROF, &it, NULL), 0);
+	IT_ASSERT_EQ(timer_delete(timer), 0);
 	IT_ASSERT_EQ(r, 1);
 	IT_ASSERT_EQ(tls_val, 13);
 	IT_ASSERT_EQ(e, 13);
