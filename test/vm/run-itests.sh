@@ -24,6 +24,29 @@ report() {
 	fi
 }
 
+# A hung test leaves a trace: after 300 s (guest time) without new output,
+# the state and kernel stack of every itest task, every 300 s.
+watchdog() {
+	last=-1
+	while sleep 300; do
+		n=$(cat /tmp/run-itests.out /tmp/run-itests.count 2>/dev/null | wc -c)
+		if [ "$n" = "$last" ]; then
+			echo "    watchdog: no test output for 300 s; itest tasks:"
+			for t in /proc/[0-9]*/task/[0-9]*; do
+				case "$(cat "$t/comm" 2>/dev/null)" in
+				itest*) ;;
+				*) continue ;;
+				esac
+				echo "    $t $(cat "$t/comm") $(grep State "$t/status")"
+				sed 's/^/      /' "$t/stack" 2>/dev/null | head -6
+			done
+		fi
+		last=$n
+	done
+}
+watchdog &
+watchdog_pid=$!
+
 progs="$dir/itest-module $(ls "$dir"/itest-* | grep -v '/itest-module$')"
 # A machine booted without dune.ko (DUNE_VM_NO_MODULE=1) gets it from
 # itest-module/loaded: that runs first even when the filter leaves it out.
@@ -47,6 +70,7 @@ for prog in $progs; do
 	fi
 	# streamed as it comes (a slow test shows progress), kept for counting
 	"$prog" $args 2>&1 | tee /tmp/run-itests.out | grep -v '^itest: '
+	echo "$name" >>/tmp/run-itests.count
 	p=$(sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' /tmp/run-itests.out)
 	f=$(sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' /tmp/run-itests.out)
 	if [ -z "$p" ]; then
@@ -66,5 +90,6 @@ if [ $((passed + failed)) = 0 ]; then
 	echo "FAIL run-itests: no test matched '$only'"
 	failed=1
 fi
+kill "$watchdog_pid" 2>/dev/null
 echo "itests: $passed passed, $failed failed"
 [ "$failed" = 0 ]
