@@ -25,7 +25,7 @@ struct itest {
 };
 
 /* Guest time is emulated instructions, so this is generous on purpose. */
-#define ITEST_TIMEOUT_SEC 600
+#define ITEST_TIMEOUT_SEC 300
 
 static inline void __attribute__((noreturn, format(printf, 3, 4)))
 itest_fail(const char *file, int line, const char *fmt, ...)

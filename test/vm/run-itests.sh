@@ -24,14 +24,14 @@ report() {
 	fi
 }
 
-# A hung test leaves a trace: after 300 s (guest time) without new output,
-# the state and kernel stack of every itest task, every 300 s.
+# A hung test leaves a trace: after 150 s (guest time) without new output,
+# the state and kernel stack of every itest task, every 150 s.
 watchdog() {
 	last=-1
-	while sleep 300; do
+	while sleep 150; do
 		n=$(cat /tmp/run-itests.out /tmp/run-itests.count 2>/dev/null | wc -c)
 		if [ "$n" = "$last" ]; then
-			echo "    watchdog: no test output for 300 s; itest tasks:"
+			echo "    watchdog: no test output for 150 s; itest tasks:"
 			for t in /proc/[0-9]*/task/[0-9]*; do
 				case "$(cat "$t/comm" 2>/dev/null)" in
 				itest*) ;;
