@@ -3,185 +3,16 @@
  * Integration tests for ring 3 and guest traps: dune_jump_to_user and
  * dune_ret_from_user, ring-3 system calls (filtered, emulated, passed
  * through), privileged instructions and supervisor pages from ring 3,
- * nested faults and #DF reports, dune_pop_trap_frame, and signals
- * handled inside the guest.
- *
- * Ring-3 code is the assembly below, alone in its own page-aligned
- * section, which the tests map user-accessible (PERM_U) together with a
- * ring-3 stack; everything else stays supervisor-only.
+ * nested faults and #DF reports, and dune_pop_trap_frame.  Signals
+ * handled inside the guest are in itest-dune-signal; the ring-3 code both
+ * use is in user-guest.h.
  */
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
-#include <time.h>
 
-#include "itest.h"
-#include "dune.h"
-#include "internal.h"
-
-/* The system call that ring 3 uses to end its run: result in rdi. */
-#define NR_RET 0x7fff
-/* Its handler checks TLS (test_tls_in_handlers); rdi: ring 3 read it */
-#define NR_TLS 0x7ffe
-#define TLS_MAGIC 0x5a5a
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
-__asm__(".pushsection dune_user_text, \"ax\"\n"
-	".balign 4096\n"
-	"u_text_start:\n"
-	/* a system call from the tf registers, its result to NR_RET */
-	"u_sys: syscall\n"
-	"u_sys_after: mov %rax, %rdi\n"
-	"	mov $" XSTR(NR_RET) ", %eax\n"
-	"	syscall\n"
-	"	ud2\n"
-	/* the same, its result handed over with int3 (rax) */
-	"u_sys_bp: syscall\n"
-	"	int3\n"
-	"	ud2\n"
-	"u_spin: jmp u_spin\n"
-	/* ring 3 zeroes its FS and GS bases, then ends the run */
-	"u_segs: mov $" XSTR(DUNE_USER_SS) ", %eax\n"
-	"	mov %eax, %fs\n"
-	"	mov %eax, %gs\n"
-	"	mov $" XSTR(NR_RET) ", %eax\n"
-	"	mov $5, %edi\n"
-	"	syscall\n"
-	"	ud2\n"
-	/*
-	 * FS and GS with base 0, each then read at r12 (an address holding
-	 * TLS_MAGIC): a system call, a #UD, a spin, and a loop of emulated
-	 * getpid calls (r13 of them).
-	 */
-	"u_tls: mov $" XSTR(DUNE_USER_SS) ", %eax\n"
-	"	mov %eax, %fs\n"
-	"	mov %eax, %gs\n"
-	"	mov %fs:(%r12), %rdi\n"
-	"	mov $" XSTR(NR_TLS) ", %eax\n"
-	"	syscall\n"
-	"	mov %rax, %rbx\n"
-	"	mov $" XSTR(DUNE_USER_SS) ", %eax\n"
-	"	mov %eax, %fs\n"
-	"	mov %eax, %gs\n"
-	"	mov %gs:(%r12), %rsi\n"
-	"	ud2\n"
-	"u_tls_spin: mov $" XSTR(DUNE_USER_SS) ", %eax\n"
-	"	mov %eax, %fs\n"
-	"	mov %eax, %gs\n"
-	"1:	jmp 1b\n"
-	"u_emul: mov $" XSTR(DUNE_USER_SS) ", %eax\n"
-	"	mov %eax, %fs\n"
-	"	mov %eax, %gs\n"
-	"1:	mov $" XSTR(SYS_getpid) ", %eax\n"
-	"	syscall\n"
-	"	dec %r13\n"
-	"	jnz 1b\n"
-	"	mov %rax, %rdi\n"
-	"	mov $" XSTR(NR_RET) ", %eax\n"
-	"	syscall\n"
-	"	ud2\n"
-	"u_int3: int3\n"
-	"u_int3_after: ud2\n"
-	"u_pop_target: lea 1(%rax), %rdi\n"
-	"	mov $" XSTR(NR_RET) ", %eax\n"
-	"	syscall\n"
-	"u_pop_after: ud2\n"
-	"u_div: div %rcx\n"
-	"	ud2\n"
-	"u_read: mov (%rdi), %rax\n"
-	"	ud2\n"
-	"u_write: mov %rax, (%rdi)\n"
-	"	ud2\n"
-	"u_exec: jmp *%rdi\n"
-	/* one privileged instruction each (then ud2: never reached) */
-	"u_cli: cli\n ud2\n"
-	"u_sti: sti\n ud2\n"
-	"u_hlt: hlt\n ud2\n"
-	"u_mov_cr3: mov %rax, %cr3\n ud2\n"
-	"u_mov_cr0: mov %cr0, %rax\n ud2\n"
-	"u_lidt: lidt (%rsp)\n ud2\n"
-	"u_lgdt: lgdt (%rsp)\n ud2\n"
-	"u_wrmsr: wrmsr\n ud2\n"
-	"u_rdmsr: rdmsr\n ud2\n"
-	"u_in: in $0x80, %al\n ud2\n"
-	"u_out: out %al, $0x80\n ud2\n"
-	"u_invlpg: invlpg (%rsp)\n ud2\n"
-	"u_vmcall: vmcall\n ud2\n"
-	"u_int_stub: int $" XSTR(DUNE_VEC_USER_SYSCALL) "\n ud2\n"
-	"u_swapgs: swapgs\n ud2\n"
-	"u_sysret: sysretq\n ud2\n"
-	/* an iretq frame that asks for ring 0 */
-	"u_iret_prep: mov %rsp, %rax\n"
-	"	push $" XSTR(DUNE_SEL_KDATA) "\n"
-	"	push %rax\n"
-	"	pushf\n"
-	"	push $" XSTR(DUNE_SEL_KCODE) "\n"
-	"	lea u_spin(%rip), %rax\n"
-	"	push %rax\n"
-	"u_iret: iretq\n"
-	"	ud2\n"
-	".balign 4096\n"
-	"u_text_end:\n"
-	".popsection\n");
-
-extern char u_text_start[], u_text_end[], u_sys[], u_sys_after[],
-	u_sys_bp[], u_spin[], u_segs[], u_tls[], u_tls_spin[], u_emul[], u_int3[], u_int3_after[], u_pop_target[],
-	u_pop_after[],
-	u_div[], u_read[], u_write[], u_exec[], u_cli[], u_sti[], u_hlt[],
-	u_mov_cr3[], u_mov_cr0[], u_lidt[], u_lgdt[], u_wrmsr[], u_rdmsr[],
-	u_in[], u_out[], u_invlpg[], u_vmcall[], u_int_stub[], u_swapgs[],
-	u_sysret[], u_iret_prep[], u_iret[];
-
-#define USTACK_SIZE (16 << 10)
-static char *ustack;
-
-static void enter(void)
-{
-	IT_ASSERT_EQ(dune_init_and_enter(), 0);
-	IT_ASSERT(dune_active());
-}
-
-/* Dune mode, the ring-3 code and a ring-3 stack user-accessible. */
-static void enter_user(void)
-{
-	enter();
-	ustack = mmap(NULL, USTACK_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	IT_ASSERT(ustack != MAP_FAILED);
-	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, u_text_start,
-				      u_text_end - u_text_start, PERM_UCODE), 0);
-	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, ustack, USTACK_SIZE,
-				      PERM_USTACK), 0);
-}
-
-/* A ring-3 frame starting at @rip on the ring-3 stack. */
-static void user_tf(struct dune_tf *tf, void *rip)
-{
-	memset(tf, 0, sizeof(*tf));
-	tf->rip = (uint64_t)rip;
-	tf->rsp = (uint64_t)(ustack + USTACK_SIZE - 64);
-	tf->rflags = 0x202;
-}
-
-/* What the last handler saw. */
-static struct seen {
-	uint64_t vector, rip, cs, err, rflags, addr, fec;
-	int calls;
-} seen;
-
-static void record(struct dune_tf *tf)
-{
-	seen.vector = tf->vector;
-	seen.rip = tf->rip;
-	seen.cs = tf->cs;
-	seen.err = tf->err;
-	seen.rflags = tf->rflags;
-	seen.calls++;
-}
+#include "user-guest.h"
 
 /* End the ring-3 run: jump_to_user returns 1000 + vector. */
 static void record_and_return(struct dune_tf *tf)
@@ -208,57 +39,7 @@ static void catch_all(void)
 	dune_register_pgflt_handler(pgflt_and_return);
 }
 
-/* ---- system calls from ring 3 ---- */
-
-enum { SYS_DENY_WRITE = 1, SYS_EMULATE_GETPID, SYS_PASS, SYS_NESTED };
-static int sys_mode;
-
-/*
- * Thread-local state that handlers check and advance: 1 if tls_val and
- * errno are what this thread last set (so FS pointed at its TLS), else 0.
- */
-static __thread volatile long tls_val;
-static volatile long tls_expect;
-
-static int tls_step(void)
-{
-	int ok = tls_val == tls_expect && errno == (int)tls_expect;
-
-	tls_expect++;
-	tls_val = tls_expect;
-	errno = (int)tls_expect;
-	return ok;
-}
-
-static void sys_handler(struct dune_tf *tf)
-{
-	record(tf);
-	if (tf->rax == NR_RET)
-		dune_ret_from_user((int)tf->rdi);
-	if (tf->rax == NR_TLS) {
-		tf->rax = tls_step() && tf->rdi == TLS_MAGIC;
-		return;
-	}
-	if (tf->cs != DUNE_USER_CS || tf->ss != DUNE_USER_SS ||
-	    !dune_active()) {
-		tf->rax = -EFAULT;	/* the test sees the wrong result */
-		return;
-	}
-	switch (sys_mode) {
-	case SYS_DENY_WRITE:
-		tf->rax = tf->rax == SYS_write ? -EPERM : -ENOSYS;
-		break;
-	case SYS_EMULATE_GETPID:
-		tf->rax = tf->rax == SYS_getpid ? 4242 : -ENOSYS;
-		break;
-	case SYS_PASS:
-		dune_passthrough_syscall(tf);
-		break;
-	case SYS_NESTED:
-		tf->rax = dune_jump_to_user(tf);
-		break;
-	}
-}
+/* ---- ring-3 runs and their system calls ---- */
 
 static void test_jump_and_return(void)
 {
@@ -643,135 +424,6 @@ static void test_reports(void)
 	EXPECT_TEXT("(ring 3)");
 }
 
-/* ---- signals handled inside the guest ---- */
-
-static volatile int sig_calls, sig_active;
-static volatile uint64_t sig_cs, sig_vector;
-
-static void sig_cb(struct dune_tf *tf)
-{
-	sig_calls++;
-	sig_active = dune_active();
-	sig_cs = tf->cs;
-	sig_vector = tf->vector;
-	if (dune_active() && (tf->cs & 3))
-		dune_ret_from_user(555);
-}
-
-static void test_signal_ring0(void)
-{
-	enter();
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGKILL, sig_cb), -1);
-	IT_ASSERT_EQ(errno, EINVAL);
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGUSR1, sig_cb), 0);
-	IT_ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
-	while (!sig_calls)
-		__asm__ volatile("" ::: "memory");
-	IT_ASSERT_EQ(sig_calls, 1);
-	IT_ASSERT(sig_active);
-	IT_ASSERT_EQ(sig_cs, DUNE_SEL_KCODE);
-	IT_ASSERT_EQ(sig_vector, DUNE_SIGNAL_VECTOR(SIGUSR1));
-	IT_ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
-	while (sig_calls < 2)
-		__asm__ volatile("" ::: "memory");
-	IT_ASSERT(dune_active());
-}
-
-static void test_signal_ring3(void)
-{
-	struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
-	struct dune_tf tf;
-
-	enter_user();
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGALRM, sig_cb), 0);
-	IT_ASSERT_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
-	user_tf(&tf, u_spin);
-	IT_ASSERT_EQ(dune_jump_to_user(&tf), 555);
-	memset(&it, 0, sizeof(it));
-	IT_ASSERT_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
-	IT_ASSERT(sig_active);
-	IT_ASSERT_EQ(sig_cs, DUNE_USER_CS);
-	IT_ASSERT_EQ(sig_vector, DUNE_SIGNAL_VECTOR(SIGALRM));
-}
-
-static void test_signal_native(void)
-{
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGUSR2, sig_cb), 0);
-	IT_ASSERT_EQ(kill(getpid(), SIGUSR2), 0);
-	IT_ASSERT_EQ(sig_calls, 1);
-	IT_ASSERT(!sig_active);
-	IT_ASSERT_EQ(sig_cs, 0x33);	/* Linux's user code segment */
-	IT_ASSERT_EQ(sig_vector, DUNE_SIGNAL_VECTOR(SIGUSR2));
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGUSR2, NULL), 0);
-}
-
-/* ---- FS and GS loaded at ring 3 ---- */
-
-/* #UD after u_tls's system call: rbx its result, rsi read through GS. */
-static void ud_tls(struct dune_tf *tf)
-{
-	dune_ret_from_user((tf->rbx == 1) | (tf->rsi == TLS_MAGIC) << 1 |
-			   tls_step() << 2);
-}
-
-static void prof_tls(struct dune_tf *tf)
-{
-	if (tf->cs & 3)
-		dune_ret_from_user(tls_step() ? 1 : 2);
-}
-
-/*
- * Ring 3 sets FS and GS to base 0 (and shows it did by reading through
- * them); handlers of a system call, an exception and a signal still see
- * the thread's TLS and errno, and so does the caller afterwards.
- */
-static void test_tls_in_handlers(void)
-{
-	struct itimerspec its = { { 0, 10000000 }, { 0, 10000000 } };
-	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL,
-				.sigev_signo = SIGPROF };
-	struct dune_tf tf;
-	timer_t timer;
-	long e;
-	int r;
-
-	enter_user();
-	dune_register_syscall_handler(sys_handler);
-	IT_ASSERT_EQ(dune_register_intr_handler(6, ud_tls), 0);
-	*(volatile uint64_t *)ustack = TLS_MAGIC;
-	tls_expect = 10;
-	tls_val = 10;
-	errno = 10;
-	user_tf(&tf, u_tls);
-	tf.r12 = (uint64_t)ustack;
-	r = dune_jump_to_user(&tf);
-	e = errno;
-	IT_ASSERT_EQ(r, 7);
-	IT_ASSERT_EQ(tls_expect, 12);
-	IT_ASSERT_EQ(tls_val, 12);
-	IT_ASSERT_EQ(e, 12);
-
-	/*
-	 * A POSIX timer on the monotonic clock: not ITIMER_REAL, so the
-	 * test's alarm stays; not CPU time (ITIMER_PROF): those expire in
-	 * task work on the way back to user space, which a thread spinning
-	 * in the guest never takes (a dune.ko limitation for now).
-	 */
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGPROF, prof_tls), 0);
-	IT_ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
-	IT_ASSERT_EQ(timer_settime(timer, 0, &its, NULL), 0);
-	user_tf(&tf, u_tls_spin);
-	r = dune_jump_to_user(&tf);
-	e = errno;
-	IT_ASSERT_EQ(timer_delete(timer), 0);
-	IT_ASSERT_EQ(r, 1);
-	IT_ASSERT_EQ(tls_val, 13);
-	IT_ASSERT_EQ(e, 13);
-	errno = 77;
-	IT_ASSERT_EQ(errno, 77);
-	IT_ASSERT(dune_active());
-}
-
 /* Emulated system calls and FS/GS loads at ring 3 cost no VM exit. */
 static void test_no_exits_emulated(void)
 {
@@ -808,47 +460,6 @@ static void test_no_exits_emulated(void)
 	}
 }
 
-static volatile int usr1_calls, kicker_stop;
-static pthread_t kicked;
-
-static void usr1_cb(struct dune_tf *tf)
-{
-	usr1_calls++;
-}
-
-static void *kicker(void *arg)
-{
-	while (!kicker_stop) {
-		pthread_kill(kicked, SIGUSR1);
-		usleep(20000);
-	}
-	return NULL;
-}
-
-/* A signal handled in the guest ends a blocked system call with EINTR. */
-static void test_signal_interrupts_syscall(void)
-{
-	pthread_t th;
-	int p[2], calls, e;
-	ssize_t n;
-	char c;
-
-	enter();
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGUSR1, usr1_cb), 0);
-	IT_ASSERT_EQ(pipe(p), 0);
-	kicked = pthread_self();
-	calls = usr1_calls;
-	IT_ASSERT_EQ(pthread_create(&th, NULL, kicker, NULL), 0);
-	n = read(p[0], &c, 1);	/* nothing is ever written */
-	e = errno;
-	kicker_stop = 1;
-	IT_ASSERT_EQ(pthread_join(th, NULL), 0);
-	IT_ASSERT_EQ(n, -1);
-	IT_ASSERT_EQ(e, EINTR);
-	IT_ASSERT(usr1_calls > calls);
-	IT_ASSERT(dune_active());
-}
-
 /* ---- the example program ---- */
 
 static void test_sandbox_example(void)
@@ -868,12 +479,7 @@ static const struct itest tests[] = {
 	{ "breakpoint_divide", test_breakpoint_divide },
 	{ "pop_trap_frame", test_pop_trap_frame },
 	{ "reports", test_reports },
-	{ "signal_ring0", test_signal_ring0 },
-	{ "signal_ring3", test_signal_ring3 },
-	{ "signal_native", test_signal_native },
-	{ "tls_in_handlers", test_tls_in_handlers },
 	{ "no_exits_emulated", test_no_exits_emulated },
-	{ "signal_interrupts_syscall", test_signal_interrupts_syscall },
 	{ "sandbox_example", test_sandbox_example },
 };
 

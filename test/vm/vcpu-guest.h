@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The hand-made guest of itest-vcpu: page tables, GDT (ring 0 and ring 3
- * segments), TSS and IDT in a 4 MiB region at a fixed address that is its
- * own guest-physical address, and guest code given as bytes or as
- * assembly (GUEST_ASM).
+ * The hand-made guest of itest-vcpu and itest-vcpu-features: page tables,
+ * GDT (ring 0 and ring 3 segments), TSS and IDT in a 4 MiB region at a
+ * fixed address that is its own guest-physical address, and guest code
+ * given as bytes or as assembly (GUEST_ASM).  Functions are static inline
+ * so that a program using only some of them builds without warnings.
  *
  *   0x40000000  +-------------------------+
  *               | PML4, PDPT, PD          |  pages 0-2
@@ -41,7 +42,7 @@
 
 static int dev_fd = -1;
 
-static void guest_setup(void)
+static inline void guest_setup(void)
 {
 	uint64_t *pml4 = (uint64_t *)PG(0), *pdpt = (uint64_t *)PG(1);
 	uint64_t *pd = (uint64_t *)PG(2), *gdt = (uint64_t *)PG(P_GDT);
@@ -72,7 +73,7 @@ static void guest_setup(void)
 	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), 0);
 }
 
-static void config_init(struct dune_vcpu_config *c, const uint8_t *code,
+static inline void config_init(struct dune_vcpu_config *c, const uint8_t *code,
 			size_t len)
 {
 	memcpy((void *)PG(P_CODE), code, len);
@@ -91,7 +92,7 @@ static void config_init(struct dune_vcpu_config *c, const uint8_t *code,
 	c->tr = 0x18;
 }
 
-static int vcpu_new(const uint8_t *code, size_t len, struct dune_run *run)
+static inline int vcpu_new(const uint8_t *code, size_t len, struct dune_run *run)
 {
 	struct dune_vcpu_config c;
 	int fd;
@@ -103,6 +104,7 @@ static int vcpu_new(const uint8_t *code, size_t len, struct dune_run *run)
 	run->regs = c.regs;
 	return fd;
 }
+
 /*
  * Guests written in assembly: NAME_start..NAME_end is copied to the code
  * page, so labels inside are at PG(P_CODE) + (label - NAME_start).  The
@@ -116,7 +118,7 @@ static int vcpu_new(const uint8_t *code, size_t len, struct dune_run *run)
 #define GADDR(name, label) (PG(P_CODE) + (uint64_t)((label) - name##_start))
 
 /* An IDT on page P_IDT; vectors not set stay not-present. */
-static void idt_set(int vector, uint64_t handler)
+static inline void idt_set(int vector, uint64_t handler)
 {
 	uint64_t *g = (uint64_t *)(PG(P_IDT) + vector * 16);
 
@@ -126,7 +128,7 @@ static void idt_set(int vector, uint64_t handler)
 	g[1] = handler >> 32;
 }
 
-static void config_asm(struct dune_vcpu_config *c, const uint8_t *start,
+static inline void config_asm(struct dune_vcpu_config *c, const uint8_t *start,
 		       const uint8_t *end)
 {
 	config_init(c, start, end - start);
@@ -136,7 +138,7 @@ static void config_asm(struct dune_vcpu_config *c, const uint8_t *start,
 	*(volatile uint64_t *)(PG(P_TSS) + 4) = BASE + 0x180000;
 }
 
-static int vcpu_create_run(struct dune_vcpu_config *c, struct dune_run *run)
+static inline int vcpu_create_run(struct dune_vcpu_config *c, struct dune_run *run)
 {
 	int fd = ioctl(dev_fd, DUNE_CREATE_VCPU, c);
 
@@ -146,7 +148,7 @@ static int vcpu_create_run(struct dune_vcpu_config *c, struct dune_run *run)
 	return fd;
 }
 
-static int vcpu_new_asm(const uint8_t *start, const uint8_t *end,
+static inline int vcpu_new_asm(const uint8_t *start, const uint8_t *end,
 			struct dune_run *run)
 {
 	struct dune_vcpu_config c;
@@ -156,7 +158,7 @@ static int vcpu_new_asm(const uint8_t *start, const uint8_t *end,
 }
 
 /* Make the identity map user-accessible (U/S in every level). */
-static void guest_user_pages(void)
+static inline void guest_user_pages(void)
 {
 	((uint64_t *)PG(0))[0] |= 4;
 	((uint64_t *)PG(1))[1] |= 4;
