@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -517,6 +518,18 @@ static void vcpu_requeue_vectoring(struct dune_vcpu *vcpu)
 	vcpu->pending_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 }
 
+/*
+ * Must the thread go back to user space before the next entry?  For a
+ * signal, and for task work: Linux runs it only on the way to user space
+ * (exit_to_user_mode), and expired CPU-time timers (ITIMER_PROF, CPU-clock
+ * POSIX timers, RLIMIT_CPU) are task work that generates their signal.
+ * A guest that never makes a system call would otherwise never get them.
+ */
+static bool vcpu_user_work_pending(void)
+{
+	return signal_pending(current) || task_work_pending(current);
+}
+
 static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 {
 	struct dune_run run;
@@ -537,7 +550,7 @@ static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 	vcpu->regs_dirty = true;
 
 	for (;;) {
-		if (signal_pending(current)) {
+		if (vcpu_user_work_pending()) {
 			run.exit_reason = DUNE_EXIT_SIGNAL;
 			break;
 		}
@@ -548,7 +561,7 @@ static long vcpu_run(struct dune_vcpu *vcpu, struct dune_run __user *urun)
 		vcpu_load(vcpu);
 		local_irq_disable();
 		/* Checked again with interrupts off: no wakeup may slip by. */
-		if (need_resched() || signal_pending(current)) {
+		if (need_resched() || vcpu_user_work_pending()) {
 			local_irq_enable();
 			preempt_enable();
 			continue;

@@ -140,7 +140,11 @@ struct dune_vcpu_config {
  * signal Linux gives for it.
  */
 #define DUNE_EXIT_FAULT 2
-/* A signal is pending: return to let Linux deliver it, then run again. */
+/*
+ * A signal is pending, or Linux has work to do on the thread's way back
+ * to user space (task work, e.g. an expired CPU-time timer, which then
+ * sends its signal): return to let Linux do it, then run again.
+ */
 #define DUNE_EXIT_SIGNAL 3
 /*
  * The guest cannot go on (triple fault, failed VM entry, an exit the
