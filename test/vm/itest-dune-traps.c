@@ -22,34 +22,6 @@ static void enter(void)
 	IT_ASSERT(dune_active());
 }
 
-/*
- * Run @fn in a child with stderr going to a file; its wait status, and
- * what it wrote to stderr in @err.
- */
-static int run_capture(void (*fn)(void), char *err, size_t errlen)
-{
-	char path[] = "/tmp/itest-dune-traps-XXXXXX";
-	int fd = mkstemp(path), st;
-	ssize_t n;
-	pid_t pid;
-
-	IT_ASSERT(fd >= 0);
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		dup2(fd, 2);
-		fn();
-		fflush(NULL);
-		_exit(0);
-	}
-	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
-	n = pread(fd, err, errlen - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(path);
-	return st;
-}
 
 #define EXPECT_EXIT(st, code)                                             \
 	do {                                                              \
@@ -155,10 +127,10 @@ static void segv_no_handler(void)
 
 static void test_memory_faults(void)
 {
-	EXPECT_EXIT(run_capture(write_read_only, err, sizeof(err)), 42);
-	EXPECT_EXIT(run_capture(read_unmapped, err, sizeof(err)), 42);
-	EXPECT_EXIT(run_capture(exec_no_exec, err, sizeof(err)), 42);
-	EXPECT_SIGNAL(run_capture(segv_no_handler, err, sizeof(err)), SIGSEGV);
+	EXPECT_EXIT(itest_run_capture(write_read_only, err, sizeof(err)), 42);
+	EXPECT_EXIT(itest_run_capture(read_unmapped, err, sizeof(err)), 42);
+	EXPECT_EXIT(itest_run_capture(exec_no_exec, err, sizeof(err)), 42);
+	EXPECT_SIGNAL(itest_run_capture(segv_no_handler, err, sizeof(err)), SIGSEGV);
 }
 
 /* A fault the handler repairs: the program goes on in Dune mode. */
@@ -252,7 +224,7 @@ static void test_guest_exceptions(void)
 {
 	int st;
 
-	st = run_capture(touch_outside, err, sizeof(err));
+	st = itest_run_capture(touch_outside, err, sizeof(err));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
 		printf("    (identity layout: no address outside the windows)\n");
 	} else {
@@ -263,12 +235,12 @@ static void test_guest_exceptions(void)
 		    !strstr(err, "cr2 0x") || !strstr(err, "rip 0x"))
 			IT_FAIL("incomplete #PF report: %s", err);
 	}
-	EXPECT_SIGNAL(run_capture(do_ud2, err, sizeof(err)), SIGILL);
+	EXPECT_SIGNAL(itest_run_capture(do_ud2, err, sizeof(err)), SIGILL);
 	if (!strstr(err, "invalid opcode (#UD, vector 6)") || !strstr(err, "r15 0x"))
 		IT_FAIL("no #UD report: %s", err);
-	EXPECT_SIGNAL(run_capture(do_int3, err, sizeof(err)), SIGTRAP);
+	EXPECT_SIGNAL(itest_run_capture(do_int3, err, sizeof(err)), SIGTRAP);
 	IT_ASSERT(strstr(err, "#BP"));
-	EXPECT_SIGNAL(run_capture(do_divide_error, err, sizeof(err)), SIGFPE);
+	EXPECT_SIGNAL(itest_run_capture(do_divide_error, err, sizeof(err)), SIGFPE);
 	IT_ASSERT(strstr(err, "divide error"));
 }
 
@@ -439,7 +411,7 @@ static void test_thp(void)
 {
 	char err[4096];
 
-	EXPECT_EXIT(run_capture(thp_split, err, sizeof(err)), 42);
+	EXPECT_EXIT(itest_run_capture(thp_split, err, sizeof(err)), 42);
 }
 
 static const struct itest tests[] = {

@@ -321,34 +321,6 @@ static void test_pop_trap_frame(void)
 
 /* ---- reports of faults that nothing handles ---- */
 
-/*
- * Run @fn in a child with stderr going to a file; its wait status, and
- * what it wrote to stderr in @err.
- */
-static int run_capture(void (*fn)(void), char *err, size_t errlen)
-{
-	char path[] = "/tmp/itest-dune-user-XXXXXX";
-	int fd = mkstemp(path), st;
-	ssize_t n;
-	pid_t pid;
-
-	IT_ASSERT(fd >= 0);
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		dup2(fd, 2);
-		fn();
-		fflush(NULL);
-		_exit(0);
-	}
-	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
-	n = pread(fd, err, errlen - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(path);
-	return st;
-}
 
 static char err[8192];
 
@@ -412,14 +384,14 @@ static void unhandled_ring3(void)
 
 static void test_reports(void)
 {
-	EXPECT_SIGNAL(run_capture(nested_fault, err, sizeof(err)), SIGILL);
+	EXPECT_SIGNAL(itest_run_capture(nested_fault, err, sizeof(err)), SIGILL);
 	EXPECT_TEXT("trap inside a trap handler: invalid opcode (#UD, vector 6)");
-	EXPECT_SIGNAL(run_capture(nested_fault_ring3, err, sizeof(err)),
+	EXPECT_SIGNAL(itest_run_capture(nested_fault_ring3, err, sizeof(err)),
 		      SIGILL);
 	EXPECT_TEXT("trap inside a trap handler: invalid opcode (#UD, vector 6)");
-	EXPECT_SIGNAL(run_capture(double_fault, err, sizeof(err)), SIGSEGV);
+	EXPECT_SIGNAL(itest_run_capture(double_fault, err, sizeof(err)), SIGSEGV);
 	EXPECT_TEXT("(#DF, vector 8)");
-	EXPECT_SIGNAL(run_capture(unhandled_ring3, err, sizeof(err)), SIGSEGV);
+	EXPECT_SIGNAL(itest_run_capture(unhandled_ring3, err, sizeof(err)), SIGSEGV);
 	EXPECT_TEXT("(#GP, vector 13) in Dune mode, from ring 3, at rip");
 	EXPECT_TEXT("(ring 3)");
 }

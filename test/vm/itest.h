@@ -73,6 +73,36 @@ static inline int itest_sh(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
+/*
+ * Run @fn in a child with stderr going to a file: its wait status, and
+ * what it wrote to stderr in @err (for tests of error reports).
+ */
+static inline int itest_run_capture(void (*fn)(void), char *err,
+				    size_t errlen)
+{
+	char path[] = "/tmp/itest-capture-XXXXXX";
+	int fd = mkstemp(path), st;
+	ssize_t n;
+	pid_t pid;
+
+	IT_ASSERT(fd >= 0);
+	fflush(NULL);
+	pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, 2);
+		fn();
+		fflush(NULL);
+		_exit(0);
+	}
+	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	n = pread(fd, err, errlen - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return st;
+}
+
 static inline int itest_run_one(const char *prog, const struct itest *t)
 {
 	int st;
