@@ -148,9 +148,9 @@ void dune_passthrough_syscall(struct dune_tf *tf);
  * another handler).  Like sigaction without SA_RESTART: a system call
  * blocked when it arrives fails with EINTR, right after @cb ran.  A
  * thread not in Dune mode gets @cb natively with a frame built from its
- * signal context.  NULL restores the default
- * action.  0, or -1 with errno EINVAL (SIGKILL, SIGSTOP, a signal libdune
- * needs, or out of range).
+ * signal context.  NULL restores the default action.  0, or -1 with
+ * errno EINVAL (SIGKILL, SIGSTOP, a signal libdune needs, or out of
+ * range).
  */
 #define DUNE_SIGNAL_VECTOR(signum) (0x40 + (signum))
 int dune_register_signal_handler(int signum, dune_intr_cb cb);
