@@ -243,6 +243,26 @@ static int iter_run(struct iter *it, ptent_t *root)
 	return iter_table(it, root, PT_LEVELS - 1, 0);
 }
 
+/*
+ * Run @it over [va, va + len), with @split first splitting the large
+ * pages that straddle either end (the only allocations an edit makes, so
+ * a failure changes nothing).
+ */
+static int iter_range(struct iter *it, ptent_t *root, uint64_t va,
+		      size_t len, bool split)
+{
+	int r;
+
+	if (split) {
+		r = split_edges(it->ops, root, va, len);
+		if (r)
+			return r;
+	}
+	it->start = va;
+	it->end = va + len;
+	return iter_run(it, root);
+}
+
 static int fn_exists(struct iter *it, ptent_t *e, uint64_t va, int level)
 {
 	return -EEXIST;
@@ -280,9 +300,7 @@ int pt_map(const struct pt_ops *ops, ptent_t *root, uint64_t va, size_t len,
 		return -EINVAL;
 	if (!len)
 		return 0;
-	it.start = va;
-	it.end = va + len;
-	r = iter_run(&it, root);
+	r = iter_range(&it, root, va, len, false);
 	if (r)
 		return r;
 	if (level)
@@ -332,12 +350,7 @@ int pt_mprotect(const struct pt_ops *ops, ptent_t *root, uint64_t va,
 		return -EINVAL;
 	if (!len)
 		return 0;
-	r = split_edges(ops, root, va, len);
-	if (r)
-		return r;
-	it.start = va;
-	it.end = va + len;
-	return iter_run(&it, root);
+	return iter_range(&it, root, va, len, true);
 }
 
 static int fn_unmap(struct iter *it, ptent_t *e, uint64_t va, int level)
@@ -356,18 +369,12 @@ int pt_unmap(const struct pt_ops *ops, ptent_t *root, uint64_t va, size_t len,
 	     struct pt_flush *fl)
 {
 	struct iter it = { .ops = ops, .fn = fn_unmap, .fl = fl };
-	int r;
 
 	if (!range_ok(va, len, PT_PAGE))
 		return -EINVAL;
 	if (!len)
 		return 0;
-	r = split_edges(ops, root, va, len);
-	if (r)
-		return r;
-	it.start = va;
-	it.end = va + len;
-	return iter_run(&it, root);
+	return iter_range(&it, root, va, len, true);
 }
 
 static int fn_walk(struct iter *it, ptent_t *e, uint64_t va, int level)
@@ -478,20 +485,14 @@ int pt_clear_ad(const struct pt_ops *ops, ptent_t *root, uint64_t va,
 		size_t len, int bits, struct pt_flush *fl)
 {
 	struct iter it = { .ops = ops, .fn = fn_clear_ad, .fl = fl };
-	int r;
 
 	if (bits & ~(DUNE_AD_ACCESSED | DUNE_AD_DIRTY) ||
 	    !range_ok(va, len, PT_PAGE))
 		return -EINVAL;
 	if (!len || !bits)
 		return 0;
-	r = split_edges(ops, root, va, len);
-	if (r)
-		return r;
 	it.bits = ad_mask(bits);
-	it.start = va;
-	it.end = va + len;
-	return iter_run(&it, root);
+	return iter_range(&it, root, va, len, true);
 }
 
 /* Set bits [lo, hi) of @map. */
@@ -539,16 +540,11 @@ long pt_scan_ad(const struct pt_ops *ops, ptent_t *root, uint64_t va,
 	if (!len || !bits)
 		return 0;
 	if (clear) {
-		r = split_edges(ops, root, va, len);
-		if (r)
-			return r;
 		it.fl = fl;
 		it.clear = true;
 	}
 	it.bits = ad_mask(bits);
-	it.start = va;
-	it.end = va + len;
-	r = iter_run(&it, root);
+	r = iter_range(&it, root, va, len, clear);
 	return r ? r : it.count;
 }
 
