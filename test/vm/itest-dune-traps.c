@@ -22,23 +22,6 @@ static void enter(void)
 	IT_ASSERT(dune_active());
 }
 
-
-#define EXPECT_EXIT(st, code)                                             \
-	do {                                                              \
-		int _st = (st);                                           \
-		if (!WIFEXITED(_st) || WEXITSTATUS(_st) != (code))        \
-			IT_FAIL("wait status 0x%x, expected exit %d; stderr: %s", \
-				_st, (code), err);                        \
-	} while (0)
-
-#define EXPECT_SIGNAL(st, sig)                                            \
-	do {                                                              \
-		int _st = (st);                                           \
-		if (!WIFSIGNALED(_st) || WTERMSIG(_st) != (sig))          \
-			IT_FAIL("wait status 0x%x, expected signal %d; stderr: %s", \
-				_st, (sig), err);                         \
-	} while (0)
-
 static char err[8192];
 
 /* ---- faults on memory: the ordinary signals ---- */

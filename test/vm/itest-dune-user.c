@@ -321,22 +321,7 @@ static void test_pop_trap_frame(void)
 
 /* ---- reports of faults that nothing handles ---- */
 
-
 static char err[8192];
-
-#define EXPECT_SIGNAL(st, sig)                                            \
-	do {                                                              \
-		int _st = (st);                                           \
-		if (!WIFSIGNALED(_st) || WTERMSIG(_st) != (sig))          \
-			IT_FAIL("wait status 0x%x, expected signal %d; stderr: %s", \
-				_st, (sig), err);                         \
-	} while (0)
-
-#define EXPECT_TEXT(s)                                                   \
-	do {                                                             \
-		if (!strstr(err, (s)))                                   \
-			IT_FAIL("no \"%s\" in stderr: %s", (s), err);    \
-	} while (0)
 
 static void bp_faults(struct dune_tf *tf)
 {

@@ -103,6 +103,33 @@ static inline int itest_run_capture(void (*fn)(void), char *err,
 	return st;
 }
 
+
+/*
+ * Checks of what itest_run_capture returned; on failure they show the
+ * child's stderr, from the caller's buffer named `err`.
+ */
+#define EXPECT_EXIT(st, code)                                             \
+	do {                                                              \
+		int _st = (st);                                           \
+		if (!WIFEXITED(_st) || WEXITSTATUS(_st) != (code))        \
+			IT_FAIL("wait status 0x%x, expected exit %d; stderr: %s", \
+				_st, (code), err);                        \
+	} while (0)
+
+#define EXPECT_SIGNAL(st, sig)                                            \
+	do {                                                              \
+		int _st = (st);                                           \
+		if (!WIFSIGNALED(_st) || WTERMSIG(_st) != (sig))          \
+			IT_FAIL("wait status 0x%x, expected signal %d; stderr: %s", \
+				_st, (sig), err);                         \
+	} while (0)
+
+#define EXPECT_TEXT(s)                                                   \
+	do {                                                             \
+		if (!strstr(err, (s)))                                   \
+			IT_FAIL("no \"%s\" in stderr: %s", (s), err);    \
+	} while (0)
+
 static inline int itest_run_one(const char *prog, const struct itest *t)
 {
 	int st;
