@@ -31,7 +31,8 @@ WFLAGS += -Werror
 endif
 override CFLAGS += -std=gnu11 $(WFLAGS) -Iinclude -Ilibdune -D_GNU_SOURCE
 
-LIBDUNE_SRCS := $(wildcard libdune/*.c) $(wildcard libdune/*.S)
+LIBDUNE_SRCS := $(filter-out libdune/asm-offsets.c,$(wildcard libdune/*.c)) \
+	$(wildcard libdune/*.S)
 LIBDUNE_OBJS := $(patsubst %,$(B)/obj/%.o,$(LIBDUNE_SRCS))
 LIBDUNE := libdune/libdune.a
 
@@ -64,7 +65,8 @@ module:
 
 # Sources only: kern/ also holds what a `make module` build generated
 # (dune.mod.c among them), which belongs to that kernel alone.
-KERN_SOURCES := $(filter-out %.mod.c,$(wildcard kern/*.c)) $(wildcard kern/*.h kern/*.S) kern/Kbuild
+KERN_SOURCES := $(filter-out %.mod.c,$(wildcard kern/*.c)) $(filter-out kern/dune-asm-offsets.h,$(wildcard kern/*.h)) \
+	$(wildcard kern/*.S) kern/Kbuild
 
 # One build tree per kernel version, made of links to kern/, so builds
 # for different kernels never overwrite each other's objects.
@@ -88,9 +90,21 @@ $(B)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/obj/%.S.o: %.S
+$(B)/obj/%.S.o: %.S $(B)/gen/asm-offsets.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -I$(B)/gen -MMD -MP -c $< -o $@
+
+# Structure offsets for libdune's assembly, generated from the C layout
+# (libdune/asm-offsets.c) the way Kbuild makes the kernel's asm-offsets.h.
+$(B)/gen/asm-offsets.h: libdune/asm-offsets.c libdune/internal.h libdune/dune.h \
+		include/dune/uapi.h include/dune/regs-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -S $< -o $(B)/gen/asm-offsets.s
+	{ echo '/* Generated from libdune/asm-offsets.c: do not edit. */'; \
+	  echo '#ifndef LIBDUNE_ASM_OFFSETS_H'; echo '#define LIBDUNE_ASM_OFFSETS_H'; \
+	  sed -ne 's:^[[:space:]]*\.ascii[[:space:]]*"->\([^ ]*\) [$$#]*\([^ ]*\) \(.*\)".*:#define \1 \2 /* \3 */:p' \
+		$(B)/gen/asm-offsets.s; \
+	  echo '#endif'; } >$@.tmp && mv $@.tmp $@
 
 vpath %.c apps test/vm bench
 $(B)/obj/prog/%.o: %.c

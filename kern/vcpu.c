@@ -48,10 +48,6 @@ int vcpu_init(void)
 	const struct vmx_msrs *m = &vmx_caps.msrs;
 	int r;
 
-	/* vmenter.S hard-codes this encoding. */
-	BUILD_BUG_ON(HOST_RSP != 0x6c14);
-	BUILD_BUG_ON(offsetof(struct dune_regs, r15) != 120);
-
 	/* SDM 25.6.1: external interrupts and NMIs belong to the host. */
 	r = vmx_ctl_adjust(m->pinbased,
 			   PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,

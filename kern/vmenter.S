@@ -14,24 +14,7 @@
 #include <asm/asm.h>
 #include <asm/unwind_hints.h>
 
-/* VMCS field encoding of HOST_RSP (SDM B.4.4); vcpu.c checks it. */
-#define VMCS_HOST_RSP 0x6c14
-
-#define R_RAX 0
-#define R_RBX 8
-#define R_RCX 16
-#define R_RDX 24
-#define R_RSI 32
-#define R_RDI 40
-#define R_RBP 48
-#define R_R8  64
-#define R_R9  72
-#define R_R10 80
-#define R_R11 88
-#define R_R12 96
-#define R_R13 104
-#define R_R14 112
-#define R_R15 120
+#include "dune-asm-offsets.h"
 
 .text
 SYM_FUNC_START(dune_vmx_enter)
@@ -53,21 +36,21 @@ SYM_FUNC_START(dune_vmx_enter)
 	/* Flags from this test survive the register loads (MOV keeps them). */
 	test %esi, %esi
 
-	mov R_RAX(%rdi), %rax
-	mov R_RBX(%rdi), %rbx
-	mov R_RCX(%rdi), %rcx
-	mov R_RDX(%rdi), %rdx
-	mov R_RSI(%rdi), %rsi
-	mov R_RBP(%rdi), %rbp
-	mov R_R8(%rdi), %r8
-	mov R_R9(%rdi), %r9
-	mov R_R10(%rdi), %r10
-	mov R_R11(%rdi), %r11
-	mov R_R12(%rdi), %r12
-	mov R_R13(%rdi), %r13
-	mov R_R14(%rdi), %r14
-	mov R_R15(%rdi), %r15
-	mov R_RDI(%rdi), %rdi
+	mov REGS_RAX(%rdi), %rax
+	mov REGS_RBX(%rdi), %rbx
+	mov REGS_RCX(%rdi), %rcx
+	mov REGS_RDX(%rdi), %rdx
+	mov REGS_RSI(%rdi), %rsi
+	mov REGS_RBP(%rdi), %rbp
+	mov REGS_R8(%rdi), %r8
+	mov REGS_R9(%rdi), %r9
+	mov REGS_R10(%rdi), %r10
+	mov REGS_R11(%rdi), %r11
+	mov REGS_R12(%rdi), %r12
+	mov REGS_R13(%rdi), %r13
+	mov REGS_R14(%rdi), %r14
+	mov REGS_R15(%rdi), %r15
+	mov REGS_RDI(%rdi), %rdi
 
 	jnz .Lresume
 	vmlaunch
@@ -84,21 +67,21 @@ SYM_INNER_LABEL(dune_vmx_exit, SYM_L_GLOBAL)
 	jbe .Lfail
 	/* Swap the guest's RDI with the saved regs pointer. */
 	xchg %rdi, (%rsp)
-	mov %rax, R_RAX(%rdi)
-	mov %rbx, R_RBX(%rdi)
-	mov %rcx, R_RCX(%rdi)
-	mov %rdx, R_RDX(%rdi)
-	mov %rsi, R_RSI(%rdi)
-	mov %rbp, R_RBP(%rdi)
-	mov %r8, R_R8(%rdi)
-	mov %r9, R_R9(%rdi)
-	mov %r10, R_R10(%rdi)
-	mov %r11, R_R11(%rdi)
-	mov %r12, R_R12(%rdi)
-	mov %r13, R_R13(%rdi)
-	mov %r14, R_R14(%rdi)
-	mov %r15, R_R15(%rdi)
-	pop R_RDI(%rdi)
+	mov %rax, REGS_RAX(%rdi)
+	mov %rbx, REGS_RBX(%rdi)
+	mov %rcx, REGS_RCX(%rdi)
+	mov %rdx, REGS_RDX(%rdi)
+	mov %rsi, REGS_RSI(%rdi)
+	mov %rbp, REGS_RBP(%rdi)
+	mov %r8, REGS_R8(%rdi)
+	mov %r9, REGS_R9(%rdi)
+	mov %r10, REGS_R10(%rdi)
+	mov %r11, REGS_R11(%rdi)
+	mov %r12, REGS_R12(%rdi)
+	mov %r13, REGS_R13(%rdi)
+	mov %r14, REGS_R14(%rdi)
+	mov %r15, REGS_R15(%rdi)
+	pop REGS_RDI(%rdi)
 	xor %eax, %eax
 	jmp .Lout
 

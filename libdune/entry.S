@@ -5,6 +5,7 @@
 #include <asm/unistd.h>
 
 #include "asmdefs.h"
+#include "asm-offsets.h"
 
 	.text
 

@@ -96,42 +96,8 @@ extern struct dune_idt_gate dune_idt[DUNE_IDT_ENTRIES];
 /* The calling thread's vCPU; NULL when it is not in Dune mode. */
 extern __thread struct dune_thread *dune_self;
 
-_Static_assert(sizeof(struct dune_tf) == TF_SIZE, "dune_tf size");
-_Static_assert(offsetof(struct dune_tf, vector) == TF_VECTOR, "tf.vector");
-_Static_assert(offsetof(struct dune_tf, err) == TF_ERR, "tf.err");
-_Static_assert(offsetof(struct dune_tf, rip) == TF_RIP, "tf.rip");
-_Static_assert(offsetof(struct dune_tf, ss) == TF_SIZE - 8, "tf.ss last");
-_Static_assert(offsetof(struct dune_tf, rcx) == TF_RCX, "tf.rcx");
-_Static_assert(offsetof(struct dune_tf, r11) == TF_R11, "tf.r11");
-_Static_assert(offsetof(struct dune_tf, r15) == TF_R15, "tf.r15");
-_Static_assert(offsetof(struct dune_tf, cs) == TF_CS, "tf.cs");
-_Static_assert(offsetof(struct dune_tf, rflags) == TF_RFLAGS, "tf.rflags");
-_Static_assert(offsetof(struct dune_tf, rsp) == TF_RSP, "tf.rsp");
-_Static_assert(offsetof(struct dune_user_ctx, r15) == UCTX_R15, "uctx.r15");
-_Static_assert(offsetof(struct dune_user_ctx, rsp) == UCTX_RSP, "uctx.rsp");
-_Static_assert(offsetof(struct dune_user_ctx, rip) == UCTX_RIP, "uctx.rip");
-_Static_assert(offsetof(struct dune_user_ctx, rflags) == UCTX_RFLAGS,
-	       "uctx.rflags");
-_Static_assert(offsetof(struct dune_user_ctx, mxcsr) == UCTX_MXCSR,
-	       "uctx.mxcsr");
-_Static_assert(offsetof(struct dune_user_ctx, fcw) == UCTX_FCW, "uctx.fcw");
-_Static_assert(offsetof(struct dune_user_ctx, active) == UCTX_ACTIVE,
-	       "uctx.active");
-_Static_assert(offsetof(struct dune_user_ctx, fs_base) == UCTX_FS_BASE,
-	       "uctx.fs_base");
-_Static_assert(offsetof(struct dune_user_ctx, gs_base) == UCTX_GS_BASE,
-	       "uctx.gs_base");
+/* trap.S and user.S find the ring-3 context at the thread block's start. */
 _Static_assert(offsetof(struct dune_thread, user) == 0, "thread.user first");
-_Static_assert(sizeof(struct dune_regs) == REGS_SIZE, "dune_regs size");
-_Static_assert(offsetof(struct dune_regs, rbx) == REGS_RBX, "regs.rbx");
-_Static_assert(offsetof(struct dune_regs, rbp) == REGS_RBP, "regs.rbp");
-_Static_assert(offsetof(struct dune_regs, rsp) == REGS_RSP, "regs.rsp");
-_Static_assert(offsetof(struct dune_regs, r11) == REGS_R11, "regs.r11");
-_Static_assert(offsetof(struct dune_regs, r12) == REGS_R12, "regs.r12");
-_Static_assert(offsetof(struct dune_regs, r15) == REGS_R15, "regs.r15");
-_Static_assert(offsetof(struct dune_regs, rip) == REGS_RIP, "regs.rip");
-_Static_assert(offsetof(struct dune_regs, rflags) == REGS_RFLAGS,
-	       "regs.rflags");
 
 /* The kernel's struct sigaction and siginfo, for raw system calls. */
 struct dune_ksigaction {

@@ -11,6 +11,7 @@
  * (possibly edited) frame.
  */
 #include "asmdefs.h"
+#include "asm-offsets.h"
 
 	.text
 	.p2align 4

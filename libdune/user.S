@@ -4,6 +4,7 @@
  * switches into and out of a ring-3 run (user.c has the rules).
  */
 #include "asmdefs.h"
+#include "asm-offsets.h"
 
 	.text
 
