@@ -56,6 +56,9 @@ int vcpu_fatal(struct dune_vcpu *vcpu, struct dune_run *run, const char *why)
 			    task_pid_nr(current), why, vcpu->exit_reason,
 			    vcpu->exit_qual, vcpu->regs.rip, vcpu->regs.rsp,
 			    vcpu->instr_error);
+	vcpu_vmcs_begin(vcpu);
+	vmcs_dump();
+	vcpu_vmcs_end(vcpu);
 	return 0;
 }
 

@@ -4,9 +4,12 @@
  *
  * SDM 31.2: a VMX instruction reports failure through RFLAGS: CF=1 is
  * VMfailInvalid (no current VMCS), ZF=1 is VMfailValid (reason in the
- * VM-instruction error field).  The wrappers return false on either.
- * Field widths are encoded in bits 14:13 of the field number (SDM B);
- * the typed accessors check at build time that callers use the right one.
+ * VM-instruction error field).  Every wrapper hands a failure to
+ * vmx_insn_failed() (vmx_report.c), which names the instruction, the
+ * error number and the VMCS field or operand, and returns false so the
+ * caller can also react.  Field widths are encoded in bits 14:13 of the
+ * field number (SDM B); the typed accessors check at build time that
+ * callers use the right one.
  */
 #ifndef DUNE_VMX_OPS_H
 #define DUNE_VMX_OPS_H
@@ -15,17 +18,33 @@
 #include <linux/build_bug.h>
 #include <asm/vmx.h>
 
-static __always_inline bool __vmx_ok(bool cf_or_zf)
+/* Out of line and cold: the VMX paths stay short. */
+void vmx_insn_failed(const char *insn, bool fail_valid, unsigned long op1,
+		     unsigned long op2);
+
+/*
+ * @cf, @zf: the flags the instruction left.  Returns true on success,
+ * else reports (with @op1, @op2: field and value, address, or type and
+ * operand, as the instruction takes them) and returns false.
+ */
+static __always_inline bool __vmx_check(const char *insn, bool cf, bool zf,
+					unsigned long op1, unsigned long op2)
 {
-	return !cf_or_zf;
+	if (likely(!cf && !zf))
+		return true;
+	vmx_insn_failed(insn, zf, op1, op2);
+	return false;
 }
 
 static inline bool vmx_on(u64 vmxon_pa)
 {
-	bool fail;
+	bool cf, zf;
 
-	asm volatile("vmxon %1" : "=@ccbe"(fail) : "m"(vmxon_pa) : "memory");
-	return __vmx_ok(fail);
+	asm volatile("vmxon %2"
+		     : "=@ccc"(cf), "=@ccz"(zf)
+		     : "m"(vmxon_pa)
+		     : "memory");
+	return __vmx_check("VMXON", cf, zf, vmxon_pa, 0);
 }
 
 static inline void vmx_off(void)
@@ -35,38 +54,49 @@ static inline void vmx_off(void)
 
 static inline bool vmcs_clear(u64 vmcs_pa)
 {
-	bool fail;
+	bool cf, zf;
 
-	asm volatile("vmclear %1" : "=@ccbe"(fail) : "m"(vmcs_pa) : "memory");
-	return __vmx_ok(fail);
+	asm volatile("vmclear %2"
+		     : "=@ccc"(cf), "=@ccz"(zf)
+		     : "m"(vmcs_pa)
+		     : "memory");
+	return __vmx_check("VMCLEAR", cf, zf, vmcs_pa, 0);
 }
 
 static inline bool vmcs_load(u64 vmcs_pa)
 {
-	bool fail;
+	bool cf, zf;
 
-	asm volatile("vmptrld %1" : "=@ccbe"(fail) : "m"(vmcs_pa) : "memory");
-	return __vmx_ok(fail);
+	asm volatile("vmptrld %2"
+		     : "=@ccc"(cf), "=@ccz"(zf)
+		     : "m"(vmcs_pa)
+		     : "memory");
+	return __vmx_check("VMPTRLD", cf, zf, vmcs_pa, 0);
 }
 
 static __always_inline unsigned long __vmcs_readl(unsigned long field)
 {
 	unsigned long value;
+	bool cf, zf;
 
-	asm volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
+	asm volatile("vmread %3, %2"
+		     : "=@ccc"(cf), "=@ccz"(zf), "=rm"(value)
+		     : "r"(field));
+	if (!__vmx_check("VMREAD", cf, zf, field, 0))
+		return 0;
 	return value;
 }
 
 static __always_inline bool __vmcs_writel(unsigned long field,
 					  unsigned long value)
 {
-	bool fail;
+	bool cf, zf;
 
-	asm volatile("vmwrite %2, %1"
-		     : "=@ccbe"(fail)
+	asm volatile("vmwrite %3, %2"
+		     : "=@ccc"(cf), "=@ccz"(zf)
 		     : "r"(field), "rm"(value)
 		     : "memory");
-	return __vmx_ok(fail);
+	return __vmx_check("VMWRITE", cf, zf, field, value);
 }
 
 /* SDM B: bits 14:13 = 0 16-bit, 1 64-bit, 2 32-bit, 3 natural width */
@@ -90,13 +120,13 @@ static inline bool vmx_invept(unsigned long type, u64 eptp)
 	struct {
 		u64 eptp, rsvd;
 	} desc = { eptp, 0 };
-	bool fail;
+	bool cf, zf;
 
-	asm volatile("invept %1, %2"
-		     : "=@ccbe"(fail)
+	asm volatile("invept %2, %3"
+		     : "=@ccc"(cf), "=@ccz"(zf)
 		     : "m"(desc), "r"(type)
 		     : "memory");
-	return __vmx_ok(fail);
+	return __vmx_check("INVEPT", cf, zf, type, eptp);
 }
 
 static inline bool vmx_invvpid(unsigned long type, u16 vpid, u64 gva)
@@ -106,13 +136,16 @@ static inline bool vmx_invvpid(unsigned long type, u16 vpid, u64 gva)
 		u64 rsvd : 48;
 		u64 gva;
 	} desc = { vpid, 0, gva };
-	bool fail;
+	bool cf, zf;
 
-	asm volatile("invvpid %1, %2"
-		     : "=@ccbe"(fail)
+	asm volatile("invvpid %2, %3"
+		     : "=@ccc"(cf), "=@ccz"(zf)
 		     : "m"(desc), "r"(type)
 		     : "memory");
-	return __vmx_ok(fail);
+	return __vmx_check("INVVPID", cf, zf, type, vpid);
 }
+
+/* vmx_report.c: the current VMCS to the kernel log, if dump_vmcs is set. */
+void vmcs_dump(void);
 
 #endif
