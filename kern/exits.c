@@ -10,6 +10,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/sched.h>
+#include <asm/debugreg.h>
 #include <asm/msr.h>
 #include <asm/fpu/xcr.h>
 #include <asm/processor.h>
@@ -32,6 +33,15 @@ void vcpu_skip_instruction(struct dune_vcpu *vcpu)
 {
 	vcpu->regs.rip += vcpu->exit_instr_len;
 	vcpu->regs_dirty = true;
+	/*
+	 * The instruction was carried out here, not by the guest, so the
+	 * single-step trap that follows it with RFLAGS.TF set is ours to
+	 * raise (SDM 17.3.1.4: #DB, DR6.BS).
+	 */
+	if (vcpu->regs.rflags & X86_EFLAGS_TF) {
+		vcpu->dr6 = (vcpu->dr6 & ~DR_TRAP_BITS) | DR_STEP;
+		vcpu_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+	}
 }
 
 static int inject_gp(struct dune_vcpu *vcpu, struct dune_run *run)

@@ -18,6 +18,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/gfp.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <asm/apicdef.h>
 #include <asm/debugreg.h>
@@ -51,6 +52,14 @@
 static u32 preempt_timer_value;
 static bool tpr_shadow;
 
+/* What a CPU without these features gets, on any CPU (for tests). */
+static bool no_tpr_shadow;
+module_param(no_tpr_shadow, bool, 0444);
+MODULE_PARM_DESC(no_tpr_shadow, "Give guests their CR8 through CR8 exits, not the TPR shadow (default off)");
+static bool no_preemption_timer;
+module_param(no_preemption_timer, bool, 0444);
+MODULE_PARM_DESC(no_preemption_timer, "Do not use the VMX-preemption timer (default off)");
+
 /*
  * Required processor-based controls for vcpu_init().  The TPR shadow
  * needs no CR8 exits (they would take priority over it, SDM 29.3); the
@@ -58,7 +67,12 @@ static bool tpr_shadow;
  */
 u32 guest_cpu_procbased_controls(const struct vmx_msrs *m)
 {
-	u32 ctl = vmx_cr8_controls(m->procbased);
+	u64 procbased = m->procbased;
+	u32 ctl;
+
+	if (no_tpr_shadow)	/* as if the CPU did not allow it */
+		procbased &= ~((u64)CPU_BASED_TPR_SHADOW << 32);
+	ctl = vmx_cr8_controls(procbased);
 
 	tpr_shadow = ctl & CPU_BASED_TPR_SHADOW;
 	if (!tpr_shadow)
@@ -76,7 +90,8 @@ u32 guest_cpu_procbased_controls(const struct vmx_msrs *m)
  */
 u32 guest_cpu_pin_controls(const struct vmx_msrs *m)
 {
-	if (vmx_ctl_allows(m->pinbased, PIN_BASED_VMX_PREEMPTION_TIMER))
+	if (vmx_ctl_allows(m->pinbased, PIN_BASED_VMX_PREEMPTION_TIMER) &&
+	    !no_preemption_timer)
 		preempt_timer_value = vmx_preempt_timer_value(
 			(u64)tsc_khz * 1000, HZ,
 			vmx_misc_preemption_timer_rate(m->misc));

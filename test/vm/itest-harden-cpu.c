@@ -159,6 +159,70 @@ static void test_cr8_own_per_vcpu(void)
 	close(fb);
 }
 
+static const char *dune_ko(void)
+{
+	const char *p = getenv("DUNE_KO");
+
+	return p ? p : "/opt/dune/dune.ko";
+}
+
+/* The CR8 test in a child: it leaves no file of /dev/dune open. */
+static void cr8_test_in_child(int *cr_exits)
+{
+	int st, pipefd[2];
+	pid_t pid;
+
+	IT_ASSERT_EQ(pipe(pipefd), 0);
+	pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct dune_stats stats;
+		struct dune_run a;
+		int fa;
+
+		test_cr8_own_per_vcpu();
+		/* the same guest once more, for its exit counts */
+		fa = vcpu_new_asm(g_cr8_start, g_cr8_end, &a);
+		a.regs.rsi = 2;
+		a.regs.rdi = 15;
+		run_vmcall(fa, &a);
+		run_vmcall(fa, &a);
+		IT_ASSERT_EQ(a.regs.rbx, 2);
+		IT_ASSERT_EQ(ioctl(fa, DUNE_GET_STATS, &stats), 0);
+		st = stats.by_reason[28];
+		IT_ASSERT_EQ(write(pipefd[1], &st, sizeof(st)), sizeof(st));
+		_exit(0);
+	}
+	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	IT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	IT_ASSERT_EQ(read(pipefd[0], cr_exits, sizeof(*cr_exits)),
+		     sizeof(*cr_exits));
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+/*
+ * Without the TPR shadow (module parameter no_tpr_shadow: what a CPU
+ * without it gets) CR8 accesses exit and behave the same; without the
+ * preemption timer (no_preemption_timer) guests still run, and dmesg
+ * says so, once.  The module is loaded as before afterwards.
+ */
+static void test_cr8_exits_and_no_timer(void)
+{
+	int exits, r;
+
+	cr8_test_in_child(&exits);
+	IT_ASSERT_EQ(exits, 0);	/* the TPR shadow: no CR access exit */
+	IT_ASSERT_EQ(itest_sh("rmmod dune && dmesg -c >/dev/null && insmod %s no_tpr_shadow=1 no_preemption_timer=1",
+			      dune_ko()), 0);
+	cr8_test_in_child(&exits);
+	r = itest_sh("[ $(dmesg | grep -c 'dune: no TPR shadow') = 1 ] && [ $(dmesg | grep -c 'dune: no VMX-preemption timer') = 1 ]");
+	IT_ASSERT_EQ(itest_sh("rmmod dune && insmod %s", dune_ko()), 0);
+	IT_ASSERT_EQ(r, 0);
+	/* the last guest's read, write, read */
+	IT_ASSERT_EQ(exits, 3);
+}
+
 /* Write DR0-3, DR6, DR7 from R8-R13, then read them back into R8-R13. */
 GUEST_ASM(g_drs,
 	  "mov %r8, %dr0\n"
@@ -237,7 +301,8 @@ static void test_dr_own_per_vcpu(void)
 /*
  * Breakpoints in the guest, through its own IDT: an instruction
  * breakpoint (DR0), a data write breakpoint (DR1, 8 bytes at RSI),
- * single-step (TF), general detect (DR7.GD), then a MOV to DR7 with bits
+ * single-step (TF) over an instruction run by the guest and over one
+ * that exits, general detect (DR7.GD), then a MOV to DR7 with bits
  * 63:32 set (#GP).  The #DB handler reports DR6, the RIP and RFLAGS it
  * interrupted with RDX = 1, turns breakpoints off, clears DR6 and TF.
  */
@@ -257,16 +322,21 @@ GUEST_ASM(g_bp,
 	  "popfq\n"
 	  "nop\n"
 	  "g_bp_s: nop\n"			/* 3: trap after one nop */
+	  "pushfq\n"
+	  "orq $0x100, (%rsp)\n"
+	  "popfq\n"
+	  "cpuid\n"				/* exits: run by dune.ko */
+	  "g_bp_c: nop\n"			/* 4: trap after CPUID */
 	  "mov $0x2400, %eax\n"			/* GD */
 	  "mov %rax, %dr7\n"
-	  "g_bp_gd: mov %dr0, %rax\n"		/* 4: fault here */
+	  "g_bp_gd: mov %dr0, %rax\n"		/* 5: fault here */
 	  "mov $1, %eax\n"
 	  "shl $32, %rax\n"
-	  "g_bp_bad: mov %rax, %dr7\n"		/* 5: #GP */
+	  "g_bp_bad: mov %rax, %dr7\n"		/* 6: #GP */
 	  "mov %dr7, %rbx\n"
 	  "mov $0xd0e, %eax\n"
 	  "xor %edx, %edx\n"
-	  "vmcall\n"				/* 6 */
+	  "vmcall\n"				/* 7 */
 	  "g_bp_db: mov %dr6, %rax\n"
 	  "mov (%rsp), %rbx\n"
 	  "mov 16(%rsp), %rcx\n"
@@ -288,6 +358,7 @@ GUEST_ASM(g_bp,
 GUEST_LABEL(g_bp, g_bp_x);
 GUEST_LABEL(g_bp, g_bp_w);
 GUEST_LABEL(g_bp, g_bp_s);
+GUEST_LABEL(g_bp, g_bp_c);
 GUEST_LABEL(g_bp, g_bp_gd);
 GUEST_LABEL(g_bp, g_bp_bad);
 GUEST_LABEL(g_bp, g_bp_db);
@@ -323,6 +394,8 @@ static void test_breakpoints_in_guest(void)
 	IT_ASSERT_EQ(data[1], 5);
 	expect_db(fd, &run, DR6_BS, GADDR(g_bp, g_bp_s));
 	IT_ASSERT(run.regs.rcx & 0x100);	/* TF was on */
+	expect_db(fd, &run, DR6_BS, GADDR(g_bp, g_bp_c));
+	IT_ASSERT(run.regs.rcx & 0x100);
 	expect_db(fd, &run, DR6_BD, GADDR(g_bp, g_bp_gd));
 	run_vmcall(fd, &run);
 	IT_ASSERT_EQ(run.regs.rdx, 2);
@@ -549,6 +622,7 @@ static const struct itest tests[] = {
 	{ "breakpoints_in_guest", test_breakpoints_in_guest },
 	{ "host_watchpoint_survives_guest", test_host_watchpoint_survives_guest },
 	{ "guest_dr6_not_left_to_host", test_guest_dr6_not_left_to_host },
+	{ "cr8_exits_and_no_timer", test_cr8_exits_and_no_timer },
 	{ "cr8_15_spin_killable", test_cr8_15_spin_killable },
 	{ "cli_spin_preempted_and_killable", test_cli_spin_preempted_and_killable },
 };
