@@ -22,6 +22,7 @@ struct vmx_msrs {
 	u64 exit;		/* IA32_VMX_(TRUE_)EXIT_CTLS */
 	u64 entry;		/* IA32_VMX_(TRUE_)ENTRY_CTLS */
 	u64 ept_vpid_cap;	/* IA32_VMX_EPT_VPID_CAP, 0 if absent */
+	u64 misc;		/* IA32_VMX_MISC */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
 
@@ -50,6 +51,37 @@ int vmx_ctl_adjust(u64 msr, u32 required, u32 optional, u32 *out);
 static inline bool vmx_ctl_allows(u64 msr, u32 bits)
 {
 	return ((msr >> 32) & bits) == bits;
+}
+
+/*
+ * How a guest gets a CR8 of its own: the TPR shadow if the CPU has it
+ * (SDM 29.3: MOV CR8 then works on the virtual-APIC page), else
+ * CR8-load and CR8-store exiting (SDM 25.6.2), which every VMX CPU has.
+ */
+static inline u32 vmx_cr8_controls(u64 procbased)
+{
+	if (vmx_ctl_allows(procbased, CPU_BASED_TPR_SHADOW))
+		return CPU_BASED_TPR_SHADOW;
+	return CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING;
+}
+
+/*
+ * SDM 25.5.1: the VMX-preemption timer counts down by 1 every 2^@rate
+ * TSC cycles (@rate: IA32_VMX_MISC bits 4:0).  The count for one tick of
+ * a @hz scheduler clock at @tsc_hz, at least 1 and at most what the
+ * 32-bit field holds; 0 (no timer) if the TSC rate is unknown, as a
+ * count of 0 would exit before every guest instruction (SDM 26.7.4).
+ */
+static inline u32 vmx_preempt_timer_value(u64 tsc_hz, u32 hz, u32 rate)
+{
+	u64 v;
+
+	if (!tsc_hz || !hz || rate > 31)
+		return 0;
+	v = (tsc_hz / hz) >> rate;
+	if (!v)
+		return 1;
+	return v > 0xffffffffull ? 0xffffffffu : (u32)v;
 }
 
 /*

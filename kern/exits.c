@@ -10,6 +10,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/sched.h>
+#include <asm/debugreg.h>
 #include <asm/msr.h>
 #include <asm/fpu/xcr.h>
 #include <asm/processor.h>
@@ -32,6 +33,15 @@ void vcpu_skip_instruction(struct dune_vcpu *vcpu)
 {
 	vcpu->regs.rip += vcpu->exit_instr_len;
 	vcpu->regs_dirty = true;
+	/*
+	 * The instruction was carried out here, not by the guest, so the
+	 * single-step trap that follows it with RFLAGS.TF set is ours to
+	 * raise (SDM 17.3.1.4: #DB, DR6.BS).
+	 */
+	if (vcpu->regs.rflags & X86_EFLAGS_TF) {
+		vcpu->dr6 = (vcpu->dr6 & ~DR_TRAP_BITS) | DR_STEP;
+		vcpu_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+	}
 }
 
 static int inject_gp(struct dune_vcpu *vcpu, struct dune_run *run)
@@ -150,7 +160,8 @@ static int handle_vmcall(struct dune_vcpu *vcpu, struct dune_run *run)
 
 /*
  * CR access: only a CR3 load is honoured (if the CPU forces CR3-load
- * exiting); CR0/CR4 belong to the module.  SDM table 28-3.
+ * exiting); CR0/CR4 belong to the module; CR8 is the guest's own, here
+ * only without TPR shadow (guest_cpu.c).  SDM table 28-3.
  */
 static int handle_cr(struct dune_vcpu *vcpu, struct dune_run *run)
 {
@@ -175,6 +186,8 @@ static int handle_cr(struct dune_vcpu *vcpu, struct dune_run *run)
 		vcpu_skip_instruction(vcpu);
 		return 1;
 	}
+	if (cr == 8 && type <= 1)
+		return guest_cr8_access(vcpu, type == 0, gpr);
 	if (cr == 3 && type == 1) {
 		vcpu_vmcs_begin(vcpu);
 		*gpr = vmcs_readl(GUEST_CR3);
@@ -314,6 +327,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_VMOFF] = inject_ud,
 	[EXIT_REASON_VMON] = inject_ud,
 	[EXIT_REASON_CR_ACCESS] = handle_cr,
+	[EXIT_REASON_DR_ACCESS] = handle_dr,
 	[EXIT_REASON_IO_INSTRUCTION] = inject_gp,
 	[EXIT_REASON_MSR_READ] = handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
@@ -323,6 +337,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_INVEPT] = inject_ud,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_INVVPID] = inject_ud,
 	[EXIT_REASON_WBINVD] = handle_wbinvd,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,

@@ -40,6 +40,7 @@ static void read_vmx_msrs(struct vmx_msrs *m)
 				MSR_IA32_VMX_EXIT_CTLS, &m->exit);
 	rdmsrl_safe(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
 				MSR_IA32_VMX_ENTRY_CTLS, &m->entry);
+	rdmsrl_safe(MSR_IA32_VMX_MISC, &m->misc);
 	rdmsrl_safe(MSR_IA32_VMX_CR0_FIXED0, &m->cr0_fixed0);
 	rdmsrl_safe(MSR_IA32_VMX_CR0_FIXED1, &m->cr0_fixed1);
 	rdmsrl_safe(MSR_IA32_VMX_CR4_FIXED0, &m->cr4_fixed0);

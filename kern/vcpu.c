@@ -51,17 +51,20 @@ int vcpu_init(void)
 	/* SDM 25.6.1: external interrupts and NMIs belong to the host. */
 	r = vmx_ctl_adjust(m->pinbased,
 			   PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-			   PIN_BASED_VIRTUAL_NMIS, &ctl_pin);
+			   PIN_BASED_VIRTUAL_NMIS | guest_cpu_pin_controls(m),
+			   &ctl_pin);
 	/*
 	 * SDM 25.6.2: HLT/MWAIT/MONITOR/IO exit (a process may not do them);
-	 * every MSR access goes through the bitmap; CR3 belongs to the guest.
+	 * every MSR access goes through the bitmap; CR3 belongs to the guest;
+	 * CR8 and the debug registers are the guest's own (guest_cpu.c).
 	 */
 	r = r ?: vmx_ctl_adjust(m->procbased,
 				CPU_BASED_HLT_EXITING | CPU_BASED_MWAIT_EXITING |
 					CPU_BASED_MONITOR_EXITING |
 					CPU_BASED_UNCOND_IO_EXITING |
 					CPU_BASED_USE_MSR_BITMAPS |
-					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+					guest_cpu_procbased_controls(m),
 				0, &ctl_cpu);
 	/* RDTSCP also gates RDPID, which the vDSO's getcpu may use. */
 	r = r ?: vmx_ctl_adjust(m->procbased2,
@@ -71,14 +74,19 @@ int vcpu_init(void)
 					SECONDARY_EXEC_ENABLE_INVPCID |
 					SECONDARY_EXEC_WBINVD_EXITING,
 				&ctl_cpu2);
-	/* SDM 25.7.1 / 25.8.1: 64-bit host and guest, EFER switched. */
+	/*
+	 * SDM 25.7.1 / 25.8.1: 64-bit host and guest, EFER switched, the
+	 * guest's DR7 and IA32_DEBUGCTL saved and loaded.
+	 */
 	r = r ?: vmx_ctl_adjust(m->exit,
 				VM_EXIT_HOST_ADDR_SPACE_SIZE |
-					VM_EXIT_LOAD_IA32_EFER,
+					VM_EXIT_LOAD_IA32_EFER |
+					VM_EXIT_SAVE_DEBUG_CONTROLS,
 				VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT,
 				&ctl_exit);
 	r = r ?: vmx_ctl_adjust(m->entry,
-				VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER,
+				VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER |
+					VM_ENTRY_LOAD_DEBUG_CONTROLS,
 				VM_ENTRY_LOAD_IA32_PAT, &ctl_entry);
 	/* SDM 26.7.5: DUNE_RUN's inject_vector waits for the guest with it. */
 	if (!r && !vmx_ctl_allows(m->procbased, CPU_BASED_INTR_WINDOW_EXITING))
@@ -312,6 +320,7 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	guest_cpu_setup_vmcs(vcpu);
 }
 
 /* SDM 3.4.3: bits a guest may hold in RFLAGS; bit 1 is always set. */
@@ -421,7 +430,9 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	if (native_read_cr2() != vcpu->cr2)
 		native_write_cr2(vcpu->cr2);
 
+	guest_debug_enter(vcpu);
 	fail = dune_vmx_enter(&vcpu->regs, vcpu->launched);
+	guest_debug_exit(vcpu);
 
 	vcpu->cr2 = native_read_cr2();
 	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
@@ -651,6 +662,7 @@ static int vcpu_release(struct inode *inode, struct file *filp)
 
 	vcpu_unlist(vcpu);
 	free_page((unsigned long)vcpu->vmcs);
+	guest_cpu_free(vcpu);
 	vpid_free(vcpu->vpid);
 	put_pid(vcpu->owner);
 	fput(vcpu->ctx_file);
@@ -728,8 +740,8 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid, 1);
 	r = -ENOMEM;
 	vcpu->vmcs = vmx_alloc_vmcs_page(numa_node_id());
-	if (!vcpu->vmcs)
-		goto free_vpid;
+	if (!vcpu->vmcs || guest_cpu_alloc(vcpu))
+		goto free_vmcs;
 
 	spin_lock_irqsave(&vcpu_list_lock, flags);
 	list_add(&vcpu->node, &vcpu_list);
@@ -757,8 +769,9 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 
 unlist:
 	vcpu_unlist(vcpu);
+free_vmcs:
 	free_page((unsigned long)vcpu->vmcs);
-free_vpid:
+	guest_cpu_free(vcpu);
 	vpid_free(vcpu->vpid);
 free_vcpu:
 	kfree(vcpu);

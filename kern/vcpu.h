@@ -31,6 +31,15 @@ struct dune_vcpu {
 	bool injecting;			/* ... being injected by this entry */
 	u32 ctl_cpu;			/* CPU_BASED_VM_EXEC_CONTROL as set */
 
+	/* Guest CPU state the host must not see (guest_cpu.c). */
+	void *vapic;			/* virtual-APIC page (TPR shadow) */
+	u8 cr8;				/* CR8 without TPR shadow */
+	u64 dr[4];			/* DR0-DR3; DR7 is in the VMCS */
+	u64 dr6;
+	bool dr_loaded;			/* DR0-DR3 go into the CPU at entry */
+	bool host_bp;			/* host breakpoints to restore at exit */
+	u64 host_debugctl;		/* IA32_DEBUGCTL to restore at exit */
+
 	/* Exit information, read right after each VM exit. */
 	u32 exit_reason;
 	u64 exit_qual;
@@ -62,5 +71,17 @@ void vcpu_vmcs_begin(struct dune_vcpu *vcpu);
 void vcpu_vmcs_end(struct dune_vcpu *vcpu);
 /* on_each_cpu callback: forget translations tagged with VPID @arg. */
 void vcpu_flush_vpid(void *arg);
+
+/* guest_cpu.c: CR8, debug registers, preemption timer. */
+u32 guest_cpu_procbased_controls(const struct vmx_msrs *m);
+u32 guest_cpu_pin_controls(const struct vmx_msrs *m);
+int guest_cpu_alloc(struct dune_vcpu *vcpu);
+void guest_cpu_free(struct dune_vcpu *vcpu);
+void guest_cpu_setup_vmcs(struct dune_vcpu *vcpu);
+void guest_debug_enter(struct dune_vcpu *vcpu);
+void guest_debug_exit(struct dune_vcpu *vcpu);
+int guest_cr8_access(struct dune_vcpu *vcpu, bool to_cr, u64 *gpr);
+int handle_dr(struct dune_vcpu *vcpu, struct dune_run *run);
+int handle_preemption_timer(struct dune_vcpu *vcpu, struct dune_run *run);
 
 #endif

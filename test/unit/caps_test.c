@@ -248,12 +248,55 @@ START_TEST(test_exit_qual_gpr_numbering)
 }
 END_TEST
 
+START_TEST(test_cr8_controls)
+{
+	struct vmx_msrs m = bochs_msrs();
+	u32 ctl;
+
+	/* Bochs has the TPR shadow: no CR8 exits */
+	ck_assert_uint_eq(vmx_cr8_controls(m.procbased), CPU_BASED_TPR_SHADOW);
+	ck_assert_int_eq(vmx_ctl_adjust(m.procbased,
+					vmx_cr8_controls(m.procbased), 0, &ctl),
+			 0);
+	ck_assert(!(ctl & (CPU_BASED_CR8_LOAD_EXITING |
+			   CPU_BASED_CR8_STORE_EXITING)));
+	/* without it, both CR8 exits */
+	m.procbased &= ~((u64)CPU_BASED_TPR_SHADOW << 32);
+	ck_assert_uint_eq(vmx_cr8_controls(m.procbased),
+			  CPU_BASED_CR8_LOAD_EXITING |
+				  CPU_BASED_CR8_STORE_EXITING);
+	ck_assert_int_eq(vmx_ctl_adjust(m.procbased,
+					vmx_cr8_controls(m.procbased), 0, &ctl),
+			 0);
+	ck_assert(!(ctl & CPU_BASED_TPR_SHADOW));
+}
+END_TEST
+
+START_TEST(test_preempt_timer_value)
+{
+	/* 2 GHz TSC, HZ 250: 8M cycles a tick; rate 5: 250000 counts */
+	ck_assert_uint_eq(vmx_preempt_timer_value(2000000000ull, 250, 5),
+			  250000);
+	ck_assert_uint_eq(vmx_preempt_timer_value(2000000000ull, 1000, 0),
+			  2000000);
+	/* never 0 (an exit before every instruction), capped at 32 bits */
+	ck_assert_uint_eq(vmx_preempt_timer_value(1000, 1000, 31), 1);
+	ck_assert_uint_eq(vmx_preempt_timer_value(~0ull, 100, 0), 0xffffffffu);
+	/* unknown TSC rate or nonsense: no timer */
+	ck_assert_uint_eq(vmx_preempt_timer_value(0, 250, 5), 0);
+	ck_assert_uint_eq(vmx_preempt_timer_value(2000000000ull, 0, 5), 0);
+	ck_assert_uint_eq(vmx_preempt_timer_value(2000000000ull, 250, 32), 0);
+}
+END_TEST
+
 static Suite *caps_suite(void)
 {
 	Suite *s = suite_create("caps");
 	TCase *tc = tcase_create("decode");
 
 	tcase_add_test(tc, test_bochs_caps_accepted);
+	tcase_add_test(tc, test_cr8_controls);
+	tcase_add_test(tc, test_preempt_timer_value);
 	tcase_add_test(tc, test_no_vmx_refused);
 	tcase_add_test(tc, test_firmware_disabled_refused);
 	tcase_add_test(tc, test_missing_ept_and_vpid_named);
