@@ -109,12 +109,12 @@ static void test_host_lstar_not_leaked(void)
 }
 
 /*
- * Guest: wrmsr(%r8, %r9) then vmcall with rbx = 1; a #GP goes to the
- * handler, which does vmcall with rbx = 2.
+ * Guest: wrmsr(%r8, %r9) then vmcall with rbx = 1, again and again; a #GP
+ * goes to the handler, which does the same with rbx = 2.
  */
 GUEST_ASM(g_wrmsr, "mov %r8d, %ecx\n mov %r9d, %eax\n mov %r9, %rdx\n"
-		   "shr $32, %rdx\n wrmsr\n mov $1, %ebx\n vmcall\n"
-		   "g_wrmsr_gp: mov $2, %ebx\n vmcall\n");
+		   "shr $32, %rdx\n wrmsr\n mov $1, %ebx\n 1: vmcall\n jmp 1b\n"
+		   "g_wrmsr_gp: mov $2, %ebx\n 2: vmcall\n jmp 2b\n");
 GUEST_LABEL(g_wrmsr, g_wrmsr_gp);
 
 static uint64_t guest_wrmsr(uint32_t msr, uint64_t val)
@@ -132,6 +132,7 @@ static uint64_t guest_wrmsr(uint32_t msr, uint64_t val)
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	/* and run on: the value reaches the MSR at the next entry */
 	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	close(fd);
 	return run.regs.rbx;
 }
