@@ -355,7 +355,11 @@ static void test_entry_with_mitigations(void)
 			      "tail -n 1 | sed 's/^/    /'; "
 			      "cd /sys/devices/system/cpu/vulnerabilities && "
 			      "grep . mds l1tf spectre_v2 retbleed mmio_stale_data "
-			      "2>/dev/null | sed 's/^/    /'; true"), 0);
+			      "2>/dev/null | sed 's/^/    /'; "
+			      "grep -m1 -ow 'md_clear\\|flush_l1d\\|ibrs\\|ibpb\\|"
+			      "ibrs_enhanced\\|arch_capabilities' /proc/cpuinfo | "
+			      "sort -u | tr '\\n' ' ' | sed 's/^/    cpu: /'; "
+			      "echo; true"), 0);
 	guest_setup();
 	fd = vcpu_new_asm(g_mix_start, g_mix_end, &run);
 	for (i = 0; i < 40; i++) {
