@@ -9,6 +9,8 @@
  */
 #include <asm/ldt.h>
 #include <fcntl.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -336,6 +338,48 @@ static void test_ldt_and_segments_kept(void)
 	close(fd);
 }
 
+static volatile uint64_t watched;
+
+/*
+ * SDM 28.5.1: a VM exit sets DR7 to 0x400, disabling the host's hardware
+ * breakpoints; a watchpoint on the process (perf, ptrace, gdb) must still
+ * fire after DUNE_RUN.
+ */
+static void test_watchpoint_kept(void)
+{
+	static const uint8_t code[] = { 0x0f, 0x01, 0xc1 };
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(a),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_addr = (uintptr_t)&watched,
+		.bp_len = HW_BREAKPOINT_LEN_8,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+	struct dune_run run;
+	uint64_t n;
+	int pfd, fd;
+
+	pfd = syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	IT_ASSERT(pfd >= 0);
+	watched = 1;
+	IT_ASSERT_EQ(read(pfd, &n, sizeof(n)), sizeof(n));
+	IT_ASSERT_EQ(n, 1);
+	guest_setup();
+	fd = vcpu_new(code, sizeof(code), &run);
+	for (int i = 0; i < 3; i++) {
+		run.regs.rip = PG(P_CODE);
+		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+		IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+		watched = 2 + i;
+		IT_ASSERT_EQ(read(pfd, &n, sizeof(n)), sizeof(n));
+		IT_ASSERT_EQ(n, 2 + i);
+	}
+	close(fd);
+	close(pfd);
+}
+
 /*
  * The entry and exit paths under the kernel's mitigations: the VM must
  * boot without mitigations=off for this to mean anything (see
@@ -384,6 +428,7 @@ static const struct itest tests[] = {
 	{ "sti_blocking_then_if0", test_sti_blocking_then_if0 },
 	{ "sysenter_esp_per_cpu", test_sysenter_esp_per_cpu },
 	{ "ldt_and_segments_kept", test_ldt_and_segments_kept },
+	{ "watchpoint_kept", test_watchpoint_kept },
 	{ "entry_with_mitigations", test_entry_with_mitigations },
 };
 
