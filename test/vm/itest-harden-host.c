@@ -185,6 +185,42 @@ static void test_sti_blocking_then_if0(void)
 	close(fd);
 }
 
+/*
+ * SDM 26.3.1.5: with MOV-SS blocking, the pending-debug BS bit must equal
+ * RFLAGS.TF.  A load right after MOV SS faults (EPT: nothing mapped), so
+ * the exit keeps RIP there with MOV-SS blocking; user space then points
+ * the load at memory and sets TF: the guest must run, load, and take the
+ * single-step trap.
+ */
+GUEST_ASM(g_movss, "mov %ss, %eax\n mov %eax, %ss\n mov (%rsi), %rax\n"
+		   "1: vmcall\n jmp 1b\n"
+		   "g_movss_db: mov $0xdb, %ebx\n 2: vmcall\n jmp 2b\n");
+GUEST_LABEL(g_movss, g_movss_db);
+
+static void test_movss_blocking_then_tf(void)
+{
+	struct dune_vcpu_config c;
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
+	*(volatile uint64_t *)PG(P_DATA) = 0x1234;
+	config_asm(&c, g_movss_start, g_movss_end);
+	idt_set(1, GADDR(g_movss, g_movss_db));
+	fd = vcpu_create_run(&c, &run);
+	run.regs.rsi = PG(P_HOLE);
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FAULT);
+	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 4);
+	run.regs.rsi = PG(P_DATA);
+	run.regs.rflags |= 0x100;
+	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(run.regs.rax, 0x1234);
+	IT_ASSERT_EQ(run.regs.rbx, 0xdb);
+	close(fd);
+}
+
 static long read_msr_on(int cpu, uint32_t msr, uint64_t *val)
 {
 	char path[64];
@@ -400,10 +436,10 @@ static void test_entry_with_mitigations(void)
 			      "cd /sys/devices/system/cpu/vulnerabilities && "
 			      "grep . mds l1tf spectre_v2 retbleed mmio_stale_data "
 			      "2>/dev/null | sed 's/^/    /'; "
-			      "grep -m1 -ow 'md_clear\\|flush_l1d\\|ibrs\\|ibpb\\|"
+			      "echo \"    CPU features: $(grep -m1 -ow "
+			      "'md_clear\\|flush_l1d\\|ibrs\\|ibpb\\|"
 			      "ibrs_enhanced\\|arch_capabilities' /proc/cpuinfo | "
-			      "sort -u | tr '\\n' ' ' | sed 's/^/    cpu: /'; "
-			      "echo; true"), 0);
+			      "sort -u | tr '\\n' ' ')\"; true"), 0);
 	guest_setup();
 	fd = vcpu_new_asm(g_mix_start, g_mix_end, &run);
 	for (i = 0; i < 40; i++) {
@@ -426,6 +462,7 @@ static const struct itest tests[] = {
 	{ "host_lstar_not_leaked", test_host_lstar_not_leaked },
 	{ "guest_wrmsr_checked", test_guest_wrmsr_checked },
 	{ "sti_blocking_then_if0", test_sti_blocking_then_if0 },
+	{ "movss_blocking_then_tf", test_movss_blocking_then_tf },
 	{ "sysenter_esp_per_cpu", test_sysenter_esp_per_cpu },
 	{ "ldt_and_segments_kept", test_ldt_and_segments_kept },
 	{ "watchpoint_kept", test_watchpoint_kept },
