@@ -50,7 +50,8 @@ int vcpu_check_config_values(const struct dune_vcpu_config *cfg)
 /*
  * Host registers a VM exit leaves as the host-state area says, not as they
  * were (SDM 28.5): LDTR is null, DS/ES/FS/GS hold the (null) host
- * selectors, IA32_DEBUGCTL is cleared and DR7 is 0x400 (SDM 28.5.1).
+ * selectors, IA32_DEBUGCTL is cleared and DR7 is 0x400 (SDM 28.5.1); and
+ * DR6 as the guest left it.
  * Linux keeps user FS/GS selectors and the LDT in the registers until the
  * next context switch, and DR7/DEBUGCTL per CPU, so all of them are put
  * back before anything else can notice.
@@ -87,6 +88,15 @@ void vcpu_host_restore(const struct vcpu_host_regs *h, u64 fs_base)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 	if (hw_breakpoint_active())
 		set_debugreg(__this_cpu_read(cpu_dr7), 7);
+	/*
+	 * VMX does not switch DR6 (SDM 28.3.1 saves only DR7): a #DB in the
+	 * guest (a single step, a breakpoint) leaves its status bits there.
+	 * Linux keeps DR6 at DR6_RESERVED between its own #DBs and trusts
+	 * what it reads in the next one: a stale single-step bit would be a
+	 * SIGTRAP for whatever process takes the next #DB on this CPU.
+	 */
+	if (native_get_debugreg(6) != DR6_RESERVED)
+		native_set_debugreg(6, DR6_RESERVED);
 }
 
 /*
