@@ -200,8 +200,15 @@ static void test_sti_blocking_then_if0(void)
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 4);
 	close(fd);
+}
 
-	/* only IF changes: the exit left RIP at the load */
+/* The same when only IF changes: the exit left RIP at a faulting load. */
+static void test_sti_blocking_rip_kept(void)
+{
+	struct dune_run run;
+	int fd;
+
+	guest_setup();
 	fd = vcpu_new_asm(g_sti_load_start, g_sti_load_end, &run);
 	run.regs.rsi = PG(P_HOLE);
 	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
@@ -508,6 +515,7 @@ static const struct itest tests[] = {
 	{ "host_lstar_not_leaked", test_host_lstar_not_leaked },
 	{ "guest_wrmsr_checked", test_guest_wrmsr_checked },
 	{ "sti_blocking_then_if0", test_sti_blocking_then_if0 },
+	{ "sti_blocking_rip_kept", test_sti_blocking_rip_kept },
 	{ "movss_blocking_then_tf", test_movss_blocking_then_tf },
 	{ "sysenter_esp_per_cpu", test_sysenter_esp_per_cpu },
 	{ "ldt_and_segments_kept", test_ldt_and_segments_kept },
