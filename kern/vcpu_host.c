@@ -123,9 +123,9 @@ void vcpu_sanitize_blocking(u64 rip, u64 rflags)
 }
 
 /*
- * L1TF (SDM-independent: Intel's L1TF guidance): the guest owns its page
- * tables, so a not-present guest PTE can speculatively read any L1D line
- * of the host.  Flush the L1D before every VM entry when the kernel's own
+ * L1TF (Intel's L1 Terminal Fault advisory; the SDM does not cover it):
+ * the guest owns its page tables, so a not-present guest PTE can
+ * speculatively read any L1D line of the host.  Flush the L1D before every VM entry when the kernel's own
  * policy asks for it (l1tf_vmx_mitigation, set by kvm_intel when loaded;
  * otherwise "auto", which follows mitigations=) and the CPU can do it with
  * IA32_FLUSH_CMD.  Decided once, at module load.
@@ -161,12 +161,13 @@ void vcpu_spec_init(void)
 /* Right before the entry, IRQs off (VERW itself is in vmenter.S). */
 void vcpu_spec_before_entry(void)
 {
+	/* The L1D flush also overwrites the CPU buffers VERW would clear. */
 	if (l1d_flush_on_entry)
 		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 	/*
-	 * MMIO stale data: with only that bug the kernel clears buffers just
-	 * where MMIO may be reached; a guest may reach the MMIO the process
-	 * maps (VM_PFNMAP slots), so clear them here too.
+	 * MMIO stale data without MDS/TAA: the kernel clears buffers only
+	 * where MMIO may be reached; a guest reaches the MMIO its process
+	 * maps (VM_PFNMAP slots), so clear them before this entry too.
 	 */
 	else if (static_branch_unlikely(&mmio_stale_data_clear) &&
 		 !cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF_VM))
