@@ -231,7 +231,7 @@ static int handle_rdmsr(struct dune_vcpu *vcpu, struct dune_run *run)
 	return 1;
 }
 
-/* WRMSR: only libdune's own syscall MSRs; a canonical value; else #GP. */
+/* WRMSR: only libdune's own syscall MSRs, with values they take; else #GP. */
 static int handle_wrmsr(struct dune_vcpu *vcpu, struct dune_run *run)
 {
 	u64 *slot = vcpu_msr_slot(vcpu, vcpu->regs.rcx);
@@ -239,8 +239,12 @@ static int handle_wrmsr(struct dune_vcpu *vcpu, struct dune_run *run)
 
 	if (!slot)
 		return inject_gp(vcpu, run);
-	if (slot != &vcpu->guest_star && slot != &vcpu->guest_sfmask &&
-	    val != (u64)(((s64)val << 16) >> 16))
+	/*
+	 * What the CPU would refuse (SDM vol. 4 table 2-2): vcpu_enter
+	 * writes the value to the real MSR, which must not fault there.
+	 */
+	if (slot == &vcpu->guest_sfmask ? val >> 32 :
+	    slot != &vcpu->guest_star && !dune_canonical(val))
 		return inject_gp(vcpu, run);
 	*slot = val;
 	vcpu_skip_instruction(vcpu);

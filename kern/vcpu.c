@@ -15,6 +15,7 @@
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/trapnr.h>
@@ -36,9 +37,12 @@ static DEFINE_SPINLOCK(vcpu_list_lock);
  */
 static void *msr_bitmap;
 
-/* Host values that are the same on every CPU, read once. */
+/*
+ * Host values that are the same on every CPU, read once (SYSENTER_ESP is
+ * not: each CPU has its own entry stack, see vcpu_set_host_cpu_state).
+ */
 static u64 host_efer, host_pat, host_lstar, host_star, host_sfmask;
-static u64 host_sysenter_cs, host_sysenter_esp, host_sysenter_eip;
+static u64 host_sysenter_cs, host_sysenter_eip;
 
 /* The VMX controls we use, computed once from the capability MSRs. */
 static u32 ctl_pin, ctl_cpu, ctl_cpu2, ctl_exit, ctl_entry;
@@ -129,8 +133,8 @@ int vcpu_init(void)
 	rdmsrl(MSR_STAR, host_star);
 	rdmsrl(MSR_SYSCALL_MASK, host_sfmask);
 	rdmsrl(MSR_IA32_SYSENTER_CS, host_sysenter_cs);
-	rdmsrl(MSR_IA32_SYSENTER_ESP, host_sysenter_esp);
 	rdmsrl(MSR_IA32_SYSENTER_EIP, host_sysenter_eip);
+	vcpu_spec_init();
 	return 0;
 }
 
@@ -150,16 +154,24 @@ static unsigned long host_tr_base(const struct desc_ptr *gdt)
 	       ((unsigned long)d->base3 << 32);
 }
 
-/* Host state that differs per CPU; written when the VMCS moves here. */
+/*
+ * Host state that differs per CPU; written when the VMCS moves here.  The
+ * rest of the host state is the same everywhere (vcpu_setup_vmcs) or
+ * changes with the task (vcpu_enter: CR3, CR4, FS/GS bases, RSP).
+ */
 static void vcpu_set_host_cpu_state(void)
 {
 	struct desc_ptr gdt, idt;
+	u64 sysenter_esp;
 
 	native_store_gdt(&gdt);
 	store_idt(&idt);
 	vmcs_writel(HOST_TR_BASE, host_tr_base(&gdt));
 	vmcs_writel(HOST_GDTR_BASE, gdt.address);
 	vmcs_writel(HOST_IDTR_BASE, idt.address);
+	/* Linux points it at this CPU's entry stack (syscall_init()). */
+	rdmsrl(MSR_IA32_SYSENTER_ESP, sysenter_esp);
+	vmcs_writel(HOST_IA32_SYSENTER_ESP, sysenter_esp);
 }
 
 static void __vcpu_clear(void *arg)
@@ -206,7 +218,14 @@ static void vcpu_load(struct dune_vcpu *vcpu)
 	} else if (this_cpu_read(current_vmcs) != vcpu->vmcs) {
 		vmcs_load(__pa(vcpu->vmcs));
 		this_cpu_write(current_vmcs, vcpu->vmcs);
+	} else {
+		return;
 	}
+	/*
+	 * Another vCPU (maybe another process's) ran here last: its branch
+	 * predictions must not steer this one, as KVM does on a VMCS switch.
+	 */
+	indirect_branch_prediction_barrier();
 }
 
 static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
@@ -250,7 +269,6 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vmcs_write16(HOST_GS_SELECTOR, 0);
 	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
 	vmcs_write32(HOST_IA32_SYSENTER_CS, host_sysenter_cs);
-	vmcs_writel(HOST_IA32_SYSENTER_ESP, host_sysenter_esp);
 	vmcs_writel(HOST_IA32_SYSENTER_EIP, host_sysenter_eip);
 	vmcs_write64(HOST_IA32_EFER, host_efer);
 	if (ctl_exit & VM_EXIT_LOAD_IA32_PAT)
@@ -332,18 +350,39 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 static int vcpu_check_regs(const struct dune_regs *r)
 {
 	/* A non-canonical RIP would fail VM entry (SDM 26.3.1.4). */
-	if (r->rip != (u64)(((s64)r->rip << 16) >> 16))
+	if (!dune_canonical(r->rip))
 		return -EINVAL;
 	return 0;
 }
 
 static void vcpu_write_regs(struct dune_vcpu *vcpu)
 {
+	u64 rflags = (vcpu->regs.rflags & GUEST_RFLAGS_OK) | X86_EFLAGS_FIXED;
+
+	vcpu_sanitize_blocking(vcpu->regs.rip, rflags);
 	vmcs_writel(GUEST_RSP, vcpu->regs.rsp);
 	vmcs_writel(GUEST_RIP, vcpu->regs.rip);
-	vmcs_writel(GUEST_RFLAGS, (vcpu->regs.rflags & GUEST_RFLAGS_OK) |
-					  X86_EFLAGS_FIXED);
+	vmcs_writel(GUEST_RFLAGS, rflags);
 	vcpu->regs_dirty = false;
+}
+
+/*
+ * The guest's syscall MSRs, checked when they came in (vcpu_create,
+ * handle_wrmsr); written with checked WRMSRs all the same, since a fault
+ * would leave the host's value for the guest to read (LSTAR is not
+ * intercepted): then the host's go back and the entry is refused.
+ */
+static bool vcpu_load_guest_msrs(struct dune_vcpu *vcpu)
+{
+	if (!wrmsrl_safe(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base) &&
+	    !wrmsrl_safe(MSR_LSTAR, vcpu->guest_lstar) &&
+	    !wrmsrl_safe(MSR_STAR, vcpu->guest_star) &&
+	    !wrmsrl_safe(MSR_SYSCALL_MASK, vcpu->guest_sfmask))
+		return true;
+	wrmsrl(MSR_LSTAR, host_lstar);
+	wrmsrl(MSR_STAR, host_star);
+	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
+	return false;
 }
 
 /*
@@ -389,13 +428,14 @@ static void vcpu_set_events(struct dune_vcpu *vcpu)
 /*
  * One VM entry and exit, with interrupts off around it.  Everything the
  * hardware does not switch is switched here: the syscall MSRs and
- * KERNEL_GS_BASE, CR2, and the GDT limit (SDM 28.5.2 sets it to 0xffff).
+ * KERNEL_GS_BASE, CR2, the GDT limit (SDM 28.5.2 sets it to 0xffff), and
+ * the segment, LDT and debug registers of vcpu_host_restore().
  */
 static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 {
 	u64 host_kgs, fs_base, gs_base;
+	struct vcpu_host_regs hregs;
 	struct desc_ptr gdt;
-	u16 ds, es;
 	int fail;
 
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
@@ -420,23 +460,25 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 		vcpu_write_regs(vcpu);
 	vcpu_set_events(vcpu);
 
-	savesegment(ds, ds);
-	savesegment(es, es);
+	vcpu_host_save(&hregs);
 	native_store_gdt(&gdt);
-	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
-	wrmsrl(MSR_LSTAR, vcpu->guest_lstar);
-	wrmsrl(MSR_STAR, vcpu->guest_star);
-	wrmsrl(MSR_SYSCALL_MASK, vcpu->guest_sfmask);
+	if (!vcpu_load_guest_msrs(vcpu)) {
+		wrmsrl(MSR_KERNEL_GS_BASE, host_kgs);
+		ctx_leave_cpu(vcpu->ctx, cpu);
+		vcpu->instr_error = 0;
+		return -EIO;
+	}
 	if (native_read_cr2() != vcpu->cr2)
 		native_write_cr2(vcpu->cr2);
+	vcpu_spec_before_entry();
 
 	guest_debug_enter(vcpu);
 	fail = dune_vmx_enter(&vcpu->regs, vcpu->launched);
 	guest_debug_exit(vcpu);
 
+	vcpu_spec_after_exit();
 	vcpu->cr2 = native_read_cr2();
 	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
-	wrmsrl(MSR_KERNEL_GS_BASE, host_kgs);
 	/* The guest may have written it without an exit; IRQs are off. */
 	rdmsrl(MSR_LSTAR, vcpu->guest_lstar);
 	wrmsrl(MSR_LSTAR, host_lstar);
@@ -445,10 +487,9 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	native_load_gdt(&gdt);
 	/* VM exit leaves TR's limit at 0x67, cutting off the I/O bitmap. */
 	invalidate_tss_limit();
-	if (ds)
-		loadsegment(ds, ds);
-	if (es)
-		loadsegment(es, es);
+	vcpu_host_restore(&hregs, fs_base);
+	/* Last: loading a GS selector above changed the inactive GS base. */
+	wrmsrl(MSR_KERNEL_GS_BASE, host_kgs);
 	ctx_leave_cpu(vcpu->ctx, cpu);
 	vcpu->stats.entries++;
 	if (fail) {
@@ -715,7 +756,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	    cfg.tr > cfg.gdt_limit || (cfg.cr3 & ~PAGE_MASK) ||
 	    cfg.cr3 >= (1ull << vmx_caps.uapi.maxphyaddr))
 		return -EINVAL;
-	if (vcpu_check_regs(&cfg.regs))
+	if (vcpu_check_regs(&cfg.regs) || vcpu_check_config_values(&cfg))
 		return -EINVAL;
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);

@@ -84,4 +84,18 @@ int guest_cr8_access(struct dune_vcpu *vcpu, bool to_cr, u64 *gpr);
 int handle_dr(struct dune_vcpu *vcpu, struct dune_run *run);
 int handle_preemption_timer(struct dune_vcpu *vcpu, struct dune_run *run);
 
+/* Host side of entry and exit (vcpu_host.c). */
+struct vcpu_host_regs {
+	u16 ds, es, fs, gs, ldt;
+};
+
+bool dune_canonical(u64 v);
+int vcpu_check_config_values(const struct dune_vcpu_config *cfg);
+void vcpu_host_save(struct vcpu_host_regs *h);
+void vcpu_host_restore(const struct vcpu_host_regs *h, u64 fs_base);
+void vcpu_sanitize_blocking(u64 rip, u64 rflags);
+void vcpu_spec_init(void);
+void vcpu_spec_before_entry(void);
+void vcpu_spec_after_exit(void);
+
 #endif

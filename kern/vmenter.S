@@ -12,6 +12,7 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
 
 #include "dune-asm-offsets.h"
@@ -33,8 +34,11 @@ SYM_FUNC_START(dune_vmx_enter)
 	vmwrite %rsp, %rax
 	jbe .Lfail_early
 
-	/* Flags from this test survive the register loads (MOV keeps them). */
-	test %esi, %esi
+	/*
+	 * CF from this test survives the register loads (MOV keeps flags)
+	 * and VERW below (which changes only ZF).
+	 */
+	bt $0, %esi
 
 	mov REGS_RAX(%rdi), %rax
 	mov REGS_RBX(%rdi), %rbx
@@ -52,7 +56,15 @@ SYM_FUNC_START(dune_vmx_enter)
 	mov REGS_R15(%rdi), %r15
 	mov REGS_RDI(%rdi), %rdi
 
-	jnz .Lresume
+	/*
+	 * MDS, TAA, MMIO stale data, RFDS: VERW clears the CPU buffers
+	 * that the guest could otherwise sample, when the kernel's
+	 * mitigation state asks for it (X86_FEATURE_CLEAR_CPU_BUF_VM, as
+	 * for KVM); last, so no host data enters them after it.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+
+	jc .Lresume
 	vmlaunch
 	jmp dune_vmx_exit
 .Lresume:
@@ -82,17 +94,31 @@ SYM_INNER_LABEL(dune_vmx_exit, SYM_L_GLOBAL)
 	mov %r14, REGS_R14(%rdi)
 	mov %r15, REGS_R15(%rdi)
 	pop REGS_RDI(%rdi)
-	xor %eax, %eax
+	/* The result goes in EBX (popped at the end): see .Lout. */
+	xor %ebx, %ebx
 	jmp .Lout
 
 .Lfail:
 	pop %rdi
-	mov $1, %eax
+	mov $1, %ebx
 	jmp .Lout
 .Lfail_early:
 	pop %rdi
-	mov $1, %eax
+	mov $1, %ebx
 .Lout:
+	/*
+	 * Spectre v2 / RSB underflow: the guest's return predictions must
+	 * not steer the host's RETs (from dune_vmx_enter's own on): stuff
+	 * the RSB before the first one, as the kernel's mitigation state
+	 * asks (X86_FEATURE_RSB_VMEXIT, or one entry with eIBRS: _LITE).
+	 * FILL_RETURN_BUFFER needs a scratch register (RCX, zeroed
+	 * below); clear_bhb_loop clobbers RAX and RCX.
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+	/* BHI: the guest's branch history must not steer host branches. */
+	CLEAR_BRANCH_HISTORY_VMEXIT
+	mov %ebx, %eax
 	/* No guest value may leak into speculation on the host side. */
 	xor %ecx, %ecx
 	xor %edx, %edx
