@@ -216,7 +216,7 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vcpu->ctl_cpu = ctl_cpu;
 	/*
 	 * Without a VPID the VPID control is off: every VM entry and exit
-	 * then flushes VPID 0's linear and combined mappings (SDM 29.4.3.3),
+	 * then flushes VPID 0's linear and combined mappings (SDM 29.4.3.1),
 	 * so nothing of another guest or the host can be used.
 	 */
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL,
