@@ -662,10 +662,7 @@ static int vcpu_release(struct inode *inode, struct file *filp)
 
 	vcpu_unlist(vcpu);
 	vmx_free_vcpu_vmcs(vcpu->vmcs);
-	if (vcpu->vpid)
-		vpid_free(vcpu->vpid);
-	else
-		atomic_dec(&dune_stats.vcpus_without_vpid);
+	vpid_free(vcpu->vpid);
 	put_pid(vcpu->owner);
 	acct_vcpu_uncharge(vcpu->ctx, vcpu->acct_user);
 	fput(vcpu->ctx_file);
@@ -739,15 +736,8 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	vcpu->guest_lstar = cfg.lstar;
 	vcpu->guest_star = cfg.star;
 	vcpu->guest_sfmask = cfg.sfmask;
-	/*
-	 * Once the VPIDs are used up, a vCPU runs without one rather than
-	 * failing: other users' vCPUs must not depend on what one user holds.
-	 */
+	/* 0 once the VPIDs are used up: the vCPU runs without one. */
 	r = vpid_alloc();
-	if (r == -ENOSPC) {
-		r = 0;
-		atomic_inc(&dune_stats.vcpus_without_vpid);
-	}
 	if (r < 0)
 		goto uncharge;
 	vcpu->vpid = r;
@@ -786,10 +776,7 @@ unlist:
 	vcpu_unlist(vcpu);
 	vmx_free_vcpu_vmcs(vcpu->vmcs);
 free_vpid:
-	if (vcpu->vpid)
-		vpid_free(vcpu->vpid);
-	else
-		atomic_dec(&dune_stats.vcpus_without_vpid);
+	vpid_free(vcpu->vpid);
 uncharge:
 	acct_vcpu_uncharge(ctx, vcpu->acct_user);
 free_vcpu:

@@ -254,21 +254,30 @@ static unsigned int max_vpids = VMX_NR_VPIDS - 1;
 module_param(max_vpids, uint, 0644);
 MODULE_PARM_DESC(max_vpids, "VPIDs for vCPUs (1..65535); vCPUs beyond run without one, flushing their TLB on every VM entry and exit");
 
-/* A free VPID, or -ENOSPC when none is left. */
+/*
+ * A free VPID; 0 when none is left: the vCPU then runs with the VPID
+ * control off rather than being refused, so one user holding every VPID
+ * does not lock others out.  A negative errno if out of memory.
+ */
 int vpid_alloc(void)
 {
 	unsigned int max = min_t(unsigned int, READ_ONCE(max_vpids),
 				 VMX_NR_VPIDS - 1);
+	int r = max ? ida_alloc_range(&vpid_ida, 1, max, GFP_KERNEL) : -ENOSPC;
 
-	if (!max)
-		return -ENOSPC;
-	return ida_alloc_range(&vpid_ida, 1, max, GFP_KERNEL);
+	if (r == -ENOSPC) {
+		atomic_inc(&dune_stats.vcpus_without_vpid);
+		r = 0;
+	}
+	return r;
 }
 
 void vpid_free(int vpid)
 {
 	if (vpid > 0)
 		ida_free(&vpid_ida, vpid);
+	else
+		atomic_dec(&dune_stats.vcpus_without_vpid);
 }
 
 int vmx_init(void)
