@@ -308,7 +308,8 @@ static void user_fills_quota(void)
 	_exit(create_vcpu_errno() == EAGAIN ? 0 : 2);
 }
 
-static int quota_pipe[2];
+/* held: the holder tells it holds; release: the test tells it to go */
+static int held_pipe[2], release_pipe[2];
 
 /* Holds 3 vCPUs until told to stop. */
 static void user_holds_quota(void)
@@ -320,7 +321,7 @@ static void user_holds_quota(void)
 	for (i = 0; i < 3; i++)
 		if (create_vcpu_errno())
 			_exit(10 + i);
-	if (write(quota_pipe[1], "x", 1) != 1 || read(quota_pipe[0], &c, 1) != 1)
+	if (write(held_pipe[1], "x", 1) != 1 || read(release_pipe[0], &c, 1) != 1)
 		_exit(20);
 	_exit(0);
 }
@@ -371,7 +372,8 @@ static void limits_body(void)
 	/* per user, counted by real uid: EAGAIN for that user only */
 	dune_param_set("max_vcpus_per_user", 3);
 	IT_ASSERT_EQ(as_user(user_fills_quota, 1000, 1000), 0);
-	IT_ASSERT_EQ(pipe(quota_pipe), 0);
+	IT_ASSERT_EQ(pipe(held_pipe), 0);
+	IT_ASSERT_EQ(pipe(release_pipe), 0);
 	holder = fork();
 	IT_ASSERT(holder >= 0);
 	if (holder == 0) {
@@ -382,14 +384,14 @@ static void limits_body(void)
 	{
 		char c;
 
-		IT_ASSERT_EQ(read(quota_pipe[0], &c, 1), 1);
+		IT_ASSERT_EQ(read(held_pipe[0], &c, 1), 1);
 	}
 	/* uid 1000's quota is held: a process with real uid 1000 is refused
 	 * even with effective uid 0, a different user is not */
 	IT_ASSERT_EQ(as_user(user_one_vcpu, 1000, 1000), EAGAIN);
 	IT_ASSERT_EQ(as_user(user_one_vcpu, 1000, 0), EAGAIN);
 	IT_ASSERT_EQ(as_user(user_one_vcpu, 1001, 1001), 0);
-	IT_ASSERT_EQ(write(quota_pipe[1], "x", 1), 1);
+	IT_ASSERT_EQ(write(release_pipe[1], "x", 1), 1);
 	{
 		int st;
 
