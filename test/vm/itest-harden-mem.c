@@ -49,13 +49,22 @@ static void set_slot(int index, uint64_t gpa, uint64_t hva, uint64_t size)
 	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), 0);
 }
 
+/* DUNE_RUN until the guest's VMCALL; a return for a signal or task work
+ * (DUNE_EXIT_SIGNAL) just runs again, as libdune does. */
+static void run_to_vmcall(int fd, struct dune_run *run)
+{
+	do
+		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, run), 0);
+	while (run->exit_reason == DUNE_EXIT_SIGNAL);
+	IT_ASSERT_EQ(run->exit_reason, DUNE_EXIT_VMCALL);
+}
+
 /* Run the read_code guest on @fd reading guest-virtual @va; rax. */
 static uint64_t guest_read(int fd, struct dune_run *run, uint64_t va)
 {
 	run->regs.rip = PG(P_CODE);
 	run->regs.rsi = va;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, run), 0);
-	IT_ASSERT_EQ(run->exit_reason, DUNE_EXIT_VMCALL);
+	run_to_vmcall(fd, run);
 	return run->regs.rax;
 }
 
@@ -151,6 +160,7 @@ static void test_thp_slot_boundary(void)
 #define RACE_THREADS 8
 
 static struct dune_vcpu_config race_cfg;
+static pthread_barrier_t race_barrier;
 static struct {
 	pthread_t t;
 	int r, err;
@@ -164,17 +174,25 @@ static void *race_thread(void *arg)
 	struct dune_run run;
 	int fd = ioctl(dev_fd, DUNE_CREATE_VCPU, &race_cfg);
 
+	race[i].err = errno;
+	/*
+	 * Every thread exists (its stack mapped) before any faults: an
+	 * mprotect of a new stack's guard page would be an invalidation,
+	 * after which a fault retries from the top instead of mapping.
+	 */
+	pthread_barrier_wait(&race_barrier);
 	if (fd < 0) {
 		race[i].r = -2;
-		race[i].err = errno;
 		return NULL;
 	}
 	memset(&run, 0, sizeof(run));
 	run.regs = race_cfg.regs;
 	run.regs.rsi = (2 + i) * GIB;
-	errno = 0;
-	race[i].r = ioctl(fd, DUNE_RUN, &run);
-	race[i].err = errno;
+	do {
+		errno = 0;
+		race[i].r = ioctl(fd, DUNE_RUN, &run);
+		race[i].err = errno;
+	} while (!race[i].r && run.exit_reason == DUNE_EXIT_SIGNAL);
 	race[i].exit_reason = run.exit_reason;
 	race[i].rax = run.regs.rax;
 	close(fd);
@@ -219,6 +237,7 @@ static void test_ept_cache_race(void)
 	close(fd);
 
 	config_init(&race_cfg, read_code, sizeof(read_code));
+	IT_ASSERT_EQ(pthread_barrier_init(&race_barrier, NULL, RACE_THREADS), 0);
 	for (i = 0; i < RACE_THREADS; i++)
 		IT_ASSERT_EQ(pthread_create(&race[i].t, NULL, race_thread,
 					    (void *)i), 0);
@@ -551,15 +570,13 @@ static void test_ept_tables_freed(void)
 	run.regs.rsi = 4 * GIB;
 	run.regs.rcx = 1;
 	run.regs.rdx = MIB2;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
-	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	run_to_vmcall(fd, &run);
 	base = dune_counter("ept_tables");
 
 	run.regs.rip = GADDR(g_touch, g_touch_start);
 	run.regs.rsi = 4 * GIB;
 	run.regs.rcx = TOUCH_REGIONS;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
-	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	run_to_vmcall(fd, &run);
 	touched = dune_counter("ept_tables");
 	printf("    EPT tables: %ld before, %ld with %llu regions touched\n",
 	       base, touched, TOUCH_REGIONS);
@@ -575,7 +592,7 @@ static void test_ept_tables_freed(void)
 	IT_ASSERT_EQ(madvise(r, size, MADV_NOHUGEPAGE), 0);
 	run.regs.rsi = 4 * GIB;
 	run.regs.rcx = 1;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	run_to_vmcall(fd, &run);
 	IT_ASSERT_EQ(dune_counter("ept_tables"), base);
 	close(fd);
 	close(dev_fd);
