@@ -183,6 +183,7 @@ static void *race_thread(void *arg)
 	pthread_barrier_wait(&race_barrier);
 	if (fd < 0) {
 		race[i].r = -2;
+		pthread_barrier_wait(&race_barrier);
 		return NULL;
 	}
 	memset(&run, 0, sizeof(run));
@@ -195,6 +196,11 @@ static void *race_thread(void *arg)
 	} while (!race[i].r && run.exit_reason == DUNE_EXIT_SIGNAL);
 	race[i].exit_reason = run.exit_reason;
 	race[i].rax = run.regs.rax;
+	/*
+	 * And none exits before all ran: glibc gives an exiting thread's
+	 * stack back with MADV_DONTNEED, an invalidation again.
+	 */
+	pthread_barrier_wait(&race_barrier);
 	close(fd);
 	return NULL;
 }
