@@ -161,6 +161,7 @@ static void test_thp_slot_boundary(void)
 
 static struct dune_vcpu_config race_cfg;
 static pthread_barrier_t race_barrier;
+static uint64_t race_src[RACE_THREADS][512] __attribute__((aligned(4096)));
 static struct {
 	pthread_t t;
 	int r, err;
@@ -242,6 +243,12 @@ static void test_ept_cache_race(void)
 	guest_read(fd, &run, PG(1));
 	close(fd);
 
+	/*
+	 * The pages to copy in are written now: a first write later could be
+	 * a copy-on-write of the zero page, an invalidation too.
+	 */
+	for (i = 0; i < RACE_THREADS; i++)
+		race_src[i][0] = 1000 + i;
 	config_init(&race_cfg, read_code, sizeof(read_code));
 	IT_ASSERT_EQ(pthread_barrier_init(&race_barrier, NULL, RACE_THREADS), 0);
 	for (i = 0; i < RACE_THREADS; i++)
@@ -260,14 +267,12 @@ static void test_ept_cache_race(void)
 		seen |= 1ull << page;
 	}
 	for (i = 0; i < RACE_THREADS; i++) {
-		static uint64_t src[512] __attribute__((aligned(4096)));
 		struct uffdio_copy copy = {
 			.dst = (uint64_t)r + i * 4096,
-			.src = (uint64_t)src,
+			.src = (uint64_t)race_src[i],
 			.len = 4096,
 		};
 
-		src[0] = 1000 + i;
 		IT_ASSERT_EQ(ioctl(uffd, UFFDIO_COPY, &copy), 0);
 	}
 	for (i = 0; i < RACE_THREADS; i++)
