@@ -39,8 +39,31 @@ int vmx_get(void);
 void vmx_put(void);
 bool vmx_cpu_is_on(void);
 void *vmx_alloc_vmcs_page(int node);
+void *vmx_alloc_vcpu_vmcs(void);
+void vmx_free_vcpu_vmcs(void *vmcs);
 int vpid_alloc(void);
 void vpid_free(int vpid);
+
+/* limits.c: per-process and per-user limits; object counters (debugfs) */
+struct dune_stat_counters {
+	atomic_t contexts;
+	atomic_t vcpus;
+	atomic_t vcpus_without_vpid;
+	atomic_t vmcs_pages;		/* vCPUs' VMCS pages */
+	atomic_t ept_tables;		/* EPT table pages in use, roots too */
+	atomic_t ept_cache_pages;	/* set aside for use under ctx->lock */
+};
+extern struct dune_stat_counters dune_stats;
+struct dune_acct;
+struct dune_ctx;
+/* Charge a new context to the caller (-EMFILE, -EAGAIN, -ENOMEM). */
+int acct_ctx_charge(struct dune_ctx *ctx);
+void acct_ctx_uncharge(struct dune_ctx *ctx);
+/* Charge a vCPU to @ctx's process and the caller's real uid (*user). */
+int acct_vcpu_charge(struct dune_ctx *ctx, struct dune_acct **user);
+void acct_vcpu_uncharge(struct dune_ctx *ctx, struct dune_acct *user);
+void dune_debugfs_init(void);
+void dune_debugfs_exit(void);
 
 /*
  * A Dune context: one per open /dev/dune, bound to the opener's mm.  It
@@ -65,6 +88,8 @@ struct dune_ctx {
 	cpumask_var_t in_guest;		/* CPUs maybe running our guest now */
 	u64 *cache[EPT_CACHE_PAGES];	/* EPT tables for use under lock */
 	int nr_cache;
+	struct list_head retired;	/* tables zapped, not yet flushed */
+	struct dune_acct *acct_proc, *acct_user;	/* charged to */
 };
 
 /* ept.c */

@@ -31,10 +31,16 @@ static u64 *ctx_ept_alloc(void *opaque, u64 *pa)
 	struct dune_ctx *ctx = opaque;
 	u64 *t;
 
-	/* Called under ctx->lock: only pages set aside beforehand. */
+	/*
+	 * Called under ctx->lock: only pages set aside beforehand.  Another
+	 * vCPU may have used them up since; ept_handle_violation then sets
+	 * more aside and tries again.
+	 */
 	if (!ctx->nr_cache)
 		return NULL;
 	t = ctx->cache[--ctx->nr_cache];
+	atomic_dec(&dune_stats.ept_cache_pages);
+	atomic_inc(&dune_stats.ept_tables);
 	*pa = __pa(t);
 	return t;
 }
@@ -42,6 +48,36 @@ static u64 *ctx_ept_alloc(void *opaque, u64 *pa)
 static void ctx_ept_free(void *opaque, u64 *table)
 {
 	free_page((unsigned long)table);
+	atomic_dec(&dune_stats.ept_tables);
+}
+
+/* Under ctx->lock; the page itself is unused now, so its lru links it. */
+static void ctx_ept_retire(void *opaque, u64 *table)
+{
+	struct dune_ctx *ctx = opaque;
+
+	list_add(&virt_to_page(table)->lru, &ctx->retired);
+}
+
+/*
+ * Take the tables the zap just retired, still under ctx->lock: only those
+ * may be freed after this caller's flush (a concurrent zap's tables wait
+ * for that zap's own flush).
+ */
+static void ctx_take_retired(struct dune_ctx *ctx, struct list_head *list)
+{
+	list_splice_init(&ctx->retired, list);
+}
+
+/* After the flush that made them unreachable (ctx_flush_remote). */
+static void ctx_free_retired(struct list_head *list)
+{
+	struct page *pg, *tmp;
+
+	list_for_each_entry_safe(pg, tmp, list, lru) {
+		list_del(&pg->lru);
+		ctx_ept_free(NULL, page_address(pg));
+	}
 }
 
 static u64 *ctx_ept_pa_to_table(void *opaque, u64 pa)
@@ -62,10 +98,12 @@ static int ctx_topup_cache(struct dune_ctx *ctx)
 		if (!t)
 			return -ENOMEM;
 		spin_lock(&ctx->lock);
-		if (ctx->nr_cache < EPT_CACHE_PAGES)
+		if (ctx->nr_cache < EPT_CACHE_PAGES) {
 			ctx->cache[ctx->nr_cache++] = t;
-		else
+			atomic_inc(&dune_stats.ept_cache_pages);
+		} else {
 			free_page((unsigned long)t);
+		}
 	}
 	spin_unlock(&ctx->lock);
 	return 0;
@@ -88,9 +126,20 @@ static void ctx_flush_remote(struct dune_ctx *ctx)
 	preempt_enable();
 }
 
-/* Zap the guest-physical ranges backed by [start, end) of the mm. */
+static void ctx_free_cache(struct dune_ctx *ctx)
+{
+	while (ctx->nr_cache) {
+		free_page((unsigned long)ctx->cache[--ctx->nr_cache]);
+		atomic_dec(&dune_stats.ept_cache_pages);
+	}
+}
+
+/*
+ * Zap the guest-physical ranges backed by [start, end) of the mm; the
+ * tables it empties go to @retired, to be freed after the flush.
+ */
 static unsigned long ctx_zap_hva(struct dune_ctx *ctx, unsigned long start,
-				 unsigned long end)
+				 unsigned long end, struct list_head *retired)
 {
 	unsigned long n = 0;
 	int i;
@@ -107,6 +156,7 @@ static unsigned long ctx_zap_hva(struct dune_ctx *ctx, unsigned long start,
 	}
 	if (n)
 		ctx->flush_gen++;
+	ctx_take_retired(ctx, retired);
 	return n;
 }
 
@@ -114,14 +164,16 @@ static int ctx_mn_invalidate_range_start(struct mmu_notifier *mn,
 					 const struct mmu_notifier_range *range)
 {
 	struct dune_ctx *ctx = container_of(mn, struct dune_ctx, mn);
+	LIST_HEAD(retired);
 	unsigned long n;
 
 	spin_lock(&ctx->lock);
 	ctx->mn_active++;
-	n = ctx_zap_hva(ctx, range->start, range->end);
+	n = ctx_zap_hva(ctx, range->start, range->end, &retired);
 	spin_unlock(&ctx->lock);
 	if (n)
 		ctx_flush_remote(ctx);
+	ctx_free_retired(&retired);
 	return 0;
 }
 
@@ -140,14 +192,16 @@ static void ctx_mn_invalidate_range_end(struct mmu_notifier *mn,
 static void ctx_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct dune_ctx *ctx = container_of(mn, struct dune_ctx, mn);
+	LIST_HEAD(retired);
 	unsigned long n;
 
 	spin_lock(&ctx->lock);
-	n = ctx_zap_hva(ctx, 0, TASK_SIZE_MAX);
+	n = ctx_zap_hva(ctx, 0, TASK_SIZE_MAX, &retired);
 	ctx->mn_seq++;
 	spin_unlock(&ctx->lock);
 	if (n)
 		ctx_flush_remote(ctx);
+	ctx_free_retired(&retired);
 }
 
 static const struct mmu_notifier_ops ctx_mn_ops = {
@@ -165,10 +219,17 @@ struct dune_ctx *ctx_create(void)
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&ctx->lock);
-	ctx->cpu_flushed_gen = kcalloc(nr_cpu_ids, sizeof(u64), GFP_KERNEL);
-	if (!ctx->cpu_flushed_gen)
+	INIT_LIST_HEAD(&ctx->retired);
+	ctx->mm = current->mm;
+	r = acct_ctx_charge(ctx);
+	if (r)
 		goto free_ctx;
-	if (!zalloc_cpumask_var(&ctx->in_guest, GFP_KERNEL))
+	r = -ENOMEM;
+	ctx->cpu_flushed_gen = kcalloc(nr_cpu_ids, sizeof(u64),
+				       GFP_KERNEL_ACCOUNT);
+	if (!ctx->cpu_flushed_gen)
+		goto uncharge;
+	if (!zalloc_cpumask_var(&ctx->in_guest, GFP_KERNEL_ACCOUNT))
 		goto free_gens;
 	/* Generation 0 is "never flushed": every CPU flushes once at first. */
 	ctx->flush_gen = 1;
@@ -177,6 +238,7 @@ struct dune_ctx *ctx_create(void)
 	ctx->ept_ops = (struct ept_pt_ops){
 		.alloc = ctx_ept_alloc,
 		.free = ctx_ept_free,
+		.retire = ctx_ept_retire,
 		.pa_to_table = ctx_ept_pa_to_table,
 		.opaque = ctx,
 	};
@@ -184,7 +246,6 @@ struct dune_ctx *ctx_create(void)
 	if (r)
 		goto free_cache;
 	ctx->eptp = ept_pt_eptp(&ctx->ept, cpu_has_ept_ad());
-	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	ctx->mn.ops = &ctx_mn_ops;
 	r = mmu_notifier_register(&ctx->mn, ctx->mm);
@@ -196,11 +257,12 @@ drop_mm:
 	mmdrop(ctx->mm);
 	ept_pt_destroy(&ctx->ept);
 free_cache:
-	while (ctx->nr_cache)
-		free_page((unsigned long)ctx->cache[--ctx->nr_cache]);
+	ctx_free_cache(ctx);
 	free_cpumask_var(ctx->in_guest);
 free_gens:
 	kfree(ctx->cpu_flushed_gen);
+uncharge:
+	acct_ctx_uncharge(ctx);
 free_ctx:
 	kfree(ctx);
 	return ERR_PTR(r);
@@ -212,16 +274,17 @@ void ctx_destroy(struct dune_ctx *ctx)
 	mmu_notifier_unregister(&ctx->mn, ctx->mm);
 	mmdrop(ctx->mm);
 	ept_pt_destroy(&ctx->ept);
-	while (ctx->nr_cache)
-		free_page((unsigned long)ctx->cache[--ctx->nr_cache]);
+	ctx_free_cache(ctx);
 	free_cpumask_var(ctx->in_guest);
 	kfree(ctx->cpu_flushed_gen);
+	acct_ctx_uncharge(ctx);
 	kfree(ctx);
 }
 
 int ctx_set_slot(struct dune_ctx *ctx, const struct dune_slot *slot)
 {
 	u64 limit = 1ull << vmx_caps.uapi.maxphyaddr;
+	LIST_HEAD(retired);
 	int i;
 
 	if (slot->index >= DUNE_MAX_SLOTS || slot->flags)
@@ -253,10 +316,12 @@ int ctx_set_slot(struct dune_ctx *ctx, const struct dune_slot *slot)
 	    ept_pt_zap(&ctx->ept, ctx->slots[slot->index].gpa,
 		       ctx->slots[slot->index].gpa + ctx->slots[slot->index].size))
 		ctx->flush_gen++;
+	ctx_take_retired(ctx, &retired);
 	ctx->slots[slot->index] = *slot;
 	ctx->mn_seq++;
 	spin_unlock(&ctx->lock);
 	ctx_flush_remote(ctx);
+	ctx_free_retired(&retired);
 	return 0;
 }
 
@@ -331,33 +396,29 @@ static int ept_pfnmap_lookup(struct vm_area_struct *vma, unsigned long hva,
 }
 
 /*
- * Does the process map @hva with a 2 MiB page (a PMD-mapped THP) that may
- * back a 2 MiB EPT entry at @gpa?  Only then can one EPT entry grant no
- * more than the process has: the same page, the same permission, for the
- * whole 2 MiB.  Called with the mmap lock held; a split or change after
- * this look is caught by the mmu notifier sequence check.
+ * May the fault at @gpa, which resolved to the 4 KiB page @page_hpa, be
+ * mapped with one 2 MiB EPT entry?  Only if it grants no more than the
+ * process has: one slot backs the whole 2 MiB guest-physical page at a
+ * 2 MiB aligned address (ept_pt_slot_2m), where the process maps a 2 MiB
+ * page (a PMD-mapped THP, so one VMA, one permission) holding @page_hpa at
+ * the same offset (ept_pt_host_2m).  Called with the mmap lock held; a
+ * split, a change or a slot update after this look is caught by the mmu
+ * notifier sequence check.  *hpa gets the 2 MiB page's address.
  */
-static bool ept_host_huge(struct dune_ctx *ctx, struct mm_struct *mm,
-			  unsigned long hva, u64 gpa, bool write, u64 *hpa)
+static bool ept_host_huge(struct dune_ctx *ctx, struct mm_struct *mm, u64 gpa,
+			  u64 page_hpa, bool write, u64 *hpa)
 {
-	unsigned long base = hva & PMD_MASK;
-	bool in_slot = false;
+	u64 base;
+	bool ok;
 	pgd_t *pgd;
 	p4d_t *p4d;
 	pud_t *pud;
 	pmd_t pmd;
-	int i;
 
-	/* The 2 MiB of guest-physical space must be one slot's, aligned alike. */
-	if ((hva ^ gpa) & ~PMD_MASK)
-		return false;
-	for (i = 0; i < DUNE_MAX_SLOTS; i++) {
-		const struct dune_slot *s = &ctx->slots[i];
-
-		if (s->size && base >= s->hva && base + PMD_SIZE <= s->hva + s->size)
-			in_slot = true;
-	}
-	if (!in_slot)
+	spin_lock(&ctx->lock);
+	ok = ept_pt_slot_2m(ctx->slots, DUNE_MAX_SLOTS, gpa, &base);
+	spin_unlock(&ctx->lock);
+	if (!ok)
 		return false;
 
 	pgd = pgd_offset(mm, base);
@@ -372,10 +433,8 @@ static bool ept_host_huge(struct dune_ctx *ctx, struct mm_struct *mm,
 	pmd = READ_ONCE(*pmd_offset(pud, base));
 	if (!pmd_present(pmd) || !pmd_trans_huge(pmd))
 		return false;
-	if (write && !pmd_write(pmd))
-		return false;
 	*hpa = (u64)pmd_pfn(pmd) << PAGE_SHIFT;
-	return true;
+	return ept_pt_host_2m(gpa, page_hpa, *hpa, pmd_write(pmd), write);
 }
 
 int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
@@ -450,26 +509,40 @@ int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
 		/* Now that the page is in, see whether Linux maps it huge. */
 		if (ept_huge && caps_has(&vmx_caps, DUNE_CAP_EPT_2M)) {
 			mmap_read_lock(mm);
-			large = ept_host_huge(ctx, mm, hva, gpa, write, &hpa_2m);
+			large = ept_host_huge(ctx, mm, gpa, hpa, write, &hpa_2m);
 			mmap_read_unlock(mm);
 		}
 	}
 
-	spin_lock(&ctx->lock);
-	if (ctx->mn_active || ctx->mn_seq != seq) {
-		/* The page may already be stale; let the guest fault again. */
-		r = 0;
-	} else {
-		r = large ? ept_pt_map(&ctx->ept, gpa & PMD_MASK, hpa_2m, flags,
-				       true) :
-			    -EEXIST;
-		if (r == -EEXIST)
-			r = ept_pt_map(&ctx->ept, gpa & PAGE_MASK, hpa, flags,
-				       false);
-		if (!r)
-			(*ept_maps)++;
+	for (;;) {
+		spin_lock(&ctx->lock);
+		if (ctx->mn_active || ctx->mn_seq != seq) {
+			/* The page may be stale; let the guest fault again. */
+			r = 0;
+		} else {
+			r = large ? ept_pt_map(&ctx->ept, gpa & PMD_MASK,
+					       hpa_2m, flags, true) :
+				    -EEXIST;
+			if (r == -EEXIST)
+				r = ept_pt_map(&ctx->ept, gpa & PAGE_MASK, hpa,
+					       flags, false);
+			if (!r)
+				(*ept_maps)++;
+		}
+		spin_unlock(&ctx->lock);
+		/*
+		 * -ENOMEM here only means the cache ran dry: other vCPUs of
+		 * the context used the pages set aside at the top while this
+		 * one slept (in get_user_pages, on the mmap lock).  Set more
+		 * aside and try again; only the kernel having no page for the
+		 * cache is a real out-of-memory for the caller.
+		 */
+		if (r != -ENOMEM)
+			break;
+		r = ctx_topup_cache(ctx);
+		if (r)
+			break;
 	}
-	spin_unlock(&ctx->lock);
 	if (page)
 		put_page(page);
 	return r;

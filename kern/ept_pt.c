@@ -122,6 +122,16 @@ u64 ept_pt_lookup(const struct ept_pt *pt, u64 gpa, bool *large)
 	return 0;
 }
 
+static bool ept_table_empty(const u64 *table)
+{
+	int i;
+
+	for (i = 0; i < EPT_ENTRIES; i++)
+		if (ept_present(table[i]))
+			return false;
+	return true;
+}
+
 static unsigned long ept_zap_level(struct ept_pt *pt, u64 *table, int level,
 				   u64 base, u64 start, u64 end)
 {
@@ -141,6 +151,12 @@ static unsigned long ept_zap_level(struct ept_pt *pt, u64 *table, int level,
 			n++;
 		} else {
 			n += ept_zap_level(pt, next, level - 1, lo, start, end);
+			/* Unlinked first: the caller frees it after its flush. */
+			if (ept_table_empty(next)) {
+				table[i] = 0;
+				pt->ops->retire(pt->ops->opaque, next);
+				n++;
+			}
 		}
 	}
 	return n;
@@ -151,4 +167,35 @@ unsigned long ept_pt_zap(struct ept_pt *pt, u64 start, u64 end)
 	if (!pt->root || start >= end)
 		return 0;
 	return ept_zap_level(pt, pt->root, EPT_LEVELS - 1, 0, start, end);
+}
+
+bool ept_pt_slot_2m(const struct dune_slot *slots, unsigned int nr, u64 gpa,
+		    u64 *hva)
+{
+	u64 base = gpa & ~(EPT_2M - 1), h;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		const struct dune_slot *s = &slots[i];
+
+		if (!s->size || gpa < s->gpa || gpa - s->gpa >= s->size)
+			continue;
+		/* gpa + size does not wrap: DUNE_SET_SLOT checked it. */
+		if (base < s->gpa || base + EPT_2M > s->gpa + s->size)
+			return false;
+		h = s->hva + (base - s->gpa);
+		if (h & (EPT_2M - 1))
+			return false;
+		*hva = h;
+		return true;
+	}
+	return false;
+}
+
+bool ept_pt_host_2m(u64 gpa, u64 page_hpa, u64 leaf_hpa, bool leaf_writable,
+		    bool write)
+{
+	if (leaf_hpa & (EPT_2M - 1) || (write && !leaf_writable))
+		return false;
+	return page_hpa == leaf_hpa + (gpa & (EPT_2M - 1) & ~0xfffull);
 }

@@ -23,7 +23,7 @@ struct dune_file {
 
 static int dune_dev_open(struct inode *inode, struct file *filp)
 {
-	struct dune_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
+	struct dune_file *df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
 
 	if (!df)
 		return -ENOMEM;
@@ -140,6 +140,7 @@ static int __init dune_init(void)
 		       r);
 		goto exit_vmx;
 	}
+	dune_debugfs_init();
 	pr_info("dune: ready, API version %d\n", DUNE_API_VERSION);
 	return 0;
 
@@ -153,6 +154,7 @@ exit_vcpu:
 static void __exit dune_exit(void)
 {
 	misc_deregister(&dune_miscdev);
+	dune_debugfs_exit();
 	vmx_exit();
 	vcpu_exit();
 	pr_info("dune: unloaded\n");

@@ -237,7 +237,14 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl_pin);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl_cpu);
 	vcpu->ctl_cpu = ctl_cpu;
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl_cpu2);
+	/*
+	 * Without a VPID the VPID control is off: every VM entry and exit
+	 * then flushes VPID 0's linear and combined mappings (SDM 29.4.3.1),
+	 * so nothing of another guest or the host can be used.
+	 */
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL,
+		     vcpu->vpid ? ctl_cpu2 :
+				  ctl_cpu2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write32(VM_EXIT_CONTROLS, ctl_exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, ctl_entry);
 	/* #MC must reach the host's handler; the guest's IDT takes the rest. */
@@ -702,10 +709,11 @@ static int vcpu_release(struct inode *inode, struct file *filp)
 	struct dune_vcpu *vcpu = filp->private_data;
 
 	vcpu_unlist(vcpu);
-	free_page((unsigned long)vcpu->vmcs);
+	vmx_free_vcpu_vmcs(vcpu->vmcs);
 	guest_cpu_free(vcpu);
 	vpid_free(vcpu->vpid);
 	put_pid(vcpu->owner);
+	acct_vcpu_uncharge(vcpu->ctx, vcpu->acct_user);
 	fput(vcpu->ctx_file);
 	kfree(vcpu);
 	return 0;
@@ -722,7 +730,8 @@ void vcpu_flush_vpid(void *arg)
 {
 	int vpid = (long)arg;
 
-	if (!vmx_cpu_is_on())
+	/* No VPID: entries and exits flush (vcpu_setup_vmcs). */
+	if (!vpid || !vmx_cpu_is_on())
 		return;
 	if (cpu_has_invvpid_single())
 		vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vpid, 0);
@@ -762,6 +771,9 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)
 		return -ENOMEM;
+	r = acct_vcpu_charge(ctx, &vcpu->acct_user);
+	if (r)
+		goto free_vcpu;
 	mutex_init(&vcpu->lock);
 	INIT_LIST_HEAD(&vcpu->node);
 	vcpu->ctx = ctx;
@@ -773,15 +785,18 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	vcpu->guest_lstar = cfg.lstar;
 	vcpu->guest_star = cfg.star;
 	vcpu->guest_sfmask = cfg.sfmask;
+	/* 0 once the VPIDs are used up: the vCPU runs without one. */
 	r = vpid_alloc();
 	if (r < 0)
-		goto free_vcpu;
+		goto uncharge;
 	vcpu->vpid = r;
 	/* A recycled VPID may still tag another vCPU's translations. */
 	on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid, 1);
 	r = -ENOMEM;
-	vcpu->vmcs = vmx_alloc_vmcs_page(numa_node_id());
-	if (!vcpu->vmcs || guest_cpu_alloc(vcpu))
+	vcpu->vmcs = vmx_alloc_vcpu_vmcs();
+	if (!vcpu->vmcs)
+		goto free_vpid;
+	if (guest_cpu_alloc(vcpu))
 		goto free_vmcs;
 
 	spin_lock_irqsave(&vcpu_list_lock, flags);
@@ -811,9 +826,12 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 unlist:
 	vcpu_unlist(vcpu);
 free_vmcs:
-	free_page((unsigned long)vcpu->vmcs);
+	vmx_free_vcpu_vmcs(vcpu->vmcs);
 	guest_cpu_free(vcpu);
+free_vpid:
 	vpid_free(vcpu->vpid);
+uncharge:
+	acct_vcpu_uncharge(ctx, vcpu->acct_user);
 free_vcpu:
 	kfree(vcpu);
 	return r;

@@ -17,7 +17,8 @@ struct dune_vcpu {
 	int cpu;			/* where the VMCS is active, or -1 */
 	bool launched;			/* VMLAUNCH done since last VMCLEAR */
 	bool dead;			/* fatal exit happened */
-	int vpid;
+	int vpid;			/* 0: none, VPID control off */
+	struct dune_acct *acct_user;	/* charged to (limits.c) */
 	bool pcide;			/* DUNE_VCPU_PCID: CR4.PCIDE is set */
 
 	struct dune_regs regs;		/* GPRs; RSP/RIP/RFLAGS in the VMCS */

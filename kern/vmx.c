@@ -36,9 +36,9 @@ static enum cpuhp_state vmx_hp_state;
 static DEFINE_IDA(vpid_ida);
 
 /* SDM 25.11.5: VMXON/VMCS regions start with the VMCS revision id. */
-void *vmx_alloc_vmcs_page(int node)
+static void *vmx_alloc_vmcs_node(int node, gfp_t gfp)
 {
-	struct page *pg = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+	struct page *pg = alloc_pages_node(node, gfp | __GFP_ZERO, 0);
 	u32 *p;
 
 	if (!pg)
@@ -46,6 +46,31 @@ void *vmx_alloc_vmcs_page(int node)
 	p = page_address(pg);
 	*p = vmx_caps.uapi.vmcs_revision;
 	return p;
+}
+
+/* The module's own VMXON regions, one per CPU, made at load. */
+void *vmx_alloc_vmcs_page(int node)
+{
+	return vmx_alloc_vmcs_node(node, GFP_KERNEL);
+}
+
+/*
+ * A vCPU's VMCS: memory a user makes the kernel allocate, so charged to
+ * the caller's memory cgroup, and counted.
+ */
+void *vmx_alloc_vcpu_vmcs(void)
+{
+	void *p = vmx_alloc_vmcs_node(numa_node_id(), GFP_KERNEL_ACCOUNT);
+
+	if (p)
+		atomic_inc(&dune_stats.vmcs_pages);
+	return p;
+}
+
+void vmx_free_vcpu_vmcs(void *vmcs)
+{
+	free_page((unsigned long)vmcs);
+	atomic_dec(&dune_stats.vmcs_pages);
 }
 
 static void vmx_cpu_enable(void *unused)
@@ -220,16 +245,39 @@ static int vmx_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * How many VPIDs vCPUs may take (at most 65535: VPID 0 is the host's, SDM
+ * 29.1).  Lower values let a test exhaust the space quickly; vCPUs made
+ * once it is exhausted run without a VPID (see vcpu_create).
+ */
+static unsigned int max_vpids = VMX_NR_VPIDS - 1;
+module_param(max_vpids, uint, 0644);
+MODULE_PARM_DESC(max_vpids, "VPIDs for vCPUs (1..65535); vCPUs beyond run without one, flushing their TLB on every VM entry and exit");
+
+/*
+ * A free VPID; 0 when none is left: the vCPU then runs with the VPID
+ * control off rather than being refused, so one user holding every VPID
+ * does not lock others out.  A negative errno if out of memory.
+ */
 int vpid_alloc(void)
 {
-	/* VPID 0 is the host's (SDM 29.1). */
-	return ida_alloc_range(&vpid_ida, 1, 0xffff, GFP_KERNEL);
+	unsigned int max = min_t(unsigned int, READ_ONCE(max_vpids),
+				 VMX_NR_VPIDS - 1);
+	int r = max ? ida_alloc_range(&vpid_ida, 1, max, GFP_KERNEL) : -ENOSPC;
+
+	if (r == -ENOSPC) {
+		atomic_inc(&dune_stats.vcpus_without_vpid);
+		r = 0;
+	}
+	return r;
 }
 
 void vpid_free(int vpid)
 {
 	if (vpid > 0)
 		ida_free(&vpid_ida, vpid);
+	else
+		atomic_dec(&dune_stats.vcpus_without_vpid);
 }
 
 int vmx_init(void)

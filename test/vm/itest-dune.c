@@ -26,6 +26,7 @@
 
 #include "itest.h"
 #include "dune.h"
+#include "dune-counters.h"
 
 extern char **environ;
 
@@ -593,7 +594,7 @@ static void enter_and_leave(void)
 
 static void test_many_enter_exit(void)
 {
-	long before, after;
+	long before, after, counters[DUNE_NR_COUNTERS];
 	int i, st, cycles;
 
 	/* warm up: module and slab caches reach their steady state */
@@ -607,6 +608,7 @@ static void test_many_enter_exit(void)
 	 */
 	cycles = getenv("DUNE_ITEST_CYCLES") ? atoi(getenv("DUNE_ITEST_CYCLES")) : 1000;
 	IT_ASSERT(cycles > 0);
+	dune_counters_read(counters);
 	before = mem_available_kb();
 	for (i = 0; i < cycles; i++) {
 		st = in_child(enter_and_leave);
@@ -618,6 +620,8 @@ static void test_many_enter_exit(void)
 	       before, after, cycles);
 	/* a leak of even 16 KiB per process would show as 16 MB */
 	IT_ASSERT(before - after < 12 * 1024);
+	/* and not one object of dune.ko's is left over */
+	dune_counters_expect(counters);
 }
 
 static int kill_pipe[2];
