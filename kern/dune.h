@@ -37,12 +37,6 @@ int vmx_init(void);
 void vmx_exit(void);
 int vmx_get(void);
 void vmx_put(void);
-bool vmx_cpu_is_on(void);
-void *vmx_alloc_vmcs_page(int node);
-void *vmx_alloc_vcpu_vmcs(void);
-void vmx_free_vcpu_vmcs(void *vmcs);
-int vpid_alloc(void);
-void vpid_free(int vpid);
 
 /* limits.c: per-process and per-user limits; object counters (debugfs) */
 struct dune_stat_counters {
@@ -92,14 +86,19 @@ struct dune_ctx {
 	struct dune_acct *acct_proc, *acct_user;	/* charged to */
 };
 
-/* ept.c */
+/* ctx.c: the context's lifecycle, slots, coherence with the mm */
 struct dune_ctx *ctx_create(void);
 void ctx_destroy(struct dune_ctx *ctx);
 int ctx_set_slot(struct dune_ctx *ctx, const struct dune_slot *slot);
 /* Before VM entry on this CPU, IRQs off: flush stale translations. */
 void ctx_enter_cpu(struct dune_ctx *ctx, int cpu);
 void ctx_leave_cpu(struct dune_ctx *ctx, int cpu);
+/* The process address behind @gpa, from the slots (ctx->lock held). */
+bool ctx_gpa_to_hva(struct dune_ctx *ctx, u64 gpa, unsigned long *hva);
+/* Set aside table pages so one mapping can be made under ctx->lock. */
+int ctx_topup_cache(struct dune_ctx *ctx);
 
+/* ept.c: the EPT fault path */
 /*
  * Resolve an EPT violation at @gpa.  Returns 0 when mapped (or when a
  * racing invalidation means the guest should simply retry), -EFAULT when
@@ -112,7 +111,6 @@ int ept_handle_violation(struct dune_ctx *ctx, u64 gpa, bool write,
 /* vcpu.c */
 int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 		const struct dune_vcpu_config __user *ucfg);
-void vcpu_clear_all_on_this_cpu(void);
 int vcpu_init(void);
 void vcpu_exit(void);
 

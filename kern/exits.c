@@ -181,8 +181,7 @@ static int handle_cr(struct dune_vcpu *vcpu, struct dune_run *run)
 		 * the one PCID it must), everywhere the vCPU may have run.
 		 */
 		if (flush)
-			on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid,
-				    1);
+			vpid_flush_everywhere(vcpu->vpid);
 		vcpu_skip_instruction(vcpu);
 		return 1;
 	}

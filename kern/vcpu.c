@@ -28,9 +28,6 @@
 void dune_vmx_exit(void);
 int dune_vmx_enter(struct dune_regs *regs, int launched);
 
-static DEFINE_PER_CPU(void *, current_vmcs);
-static LIST_HEAD(vcpu_list);
-static DEFINE_SPINLOCK(vcpu_list_lock);
 /*
  * Every MSR access exits, except the guest's own LSTAR, FS_BASE and
  * GS_BASE (see vcpu_init).
@@ -174,58 +171,14 @@ static void vcpu_set_host_cpu_state(void)
 	vmcs_writel(HOST_IA32_SYSENTER_ESP, sysenter_esp);
 }
 
-static void __vcpu_clear(void *arg)
-{
-	struct dune_vcpu *vcpu = arg;
-
-	if (vcpu->cpu != smp_processor_id())
-		return;
-	vmcs_clear(__pa(vcpu->vmcs));
-	if (this_cpu_read(current_vmcs) == vcpu->vmcs)
-		this_cpu_write(current_vmcs, NULL);
-	vcpu->cpu = -1;
-	vcpu->launched = false;
-}
-
-/* SDM 25.11.1: VMCLEAR every VMCS active here before VMXOFF. */
-void vcpu_clear_all_on_this_cpu(void)
-{
-	struct dune_vcpu *vcpu;
-	unsigned long flags;
-
-	spin_lock_irqsave(&vcpu_list_lock, flags);
-	list_for_each_entry(vcpu, &vcpu_list, node)
-		__vcpu_clear(vcpu);
-	spin_unlock_irqrestore(&vcpu_list_lock, flags);
-}
-
 /*
- * Make the vCPU's VMCS current on this CPU (preemption off).  SDM 25.11.1:
- * a VMCS active on another CPU must be VMCLEARed there first.
+ * Make the vCPU's VMCS current on this CPU (preemption off); one that
+ * arrives from another CPU gets this CPU's host state.
  */
 static void vcpu_load(struct dune_vcpu *vcpu)
 {
-	int cpu = smp_processor_id();
-
-	if (vcpu->cpu != cpu) {
-		if (vcpu->cpu >= 0)
-			smp_call_function_single(vcpu->cpu, __vcpu_clear, vcpu,
-						 1);
-		vmcs_load(__pa(vcpu->vmcs));
-		this_cpu_write(current_vmcs, vcpu->vmcs);
-		vcpu->cpu = cpu;
+	if (loaded_vmcs_load(&vcpu->vmcs))
 		vcpu_set_host_cpu_state();
-	} else if (this_cpu_read(current_vmcs) != vcpu->vmcs) {
-		vmcs_load(__pa(vcpu->vmcs));
-		this_cpu_write(current_vmcs, vcpu->vmcs);
-	} else {
-		return;
-	}
-	/*
-	 * Another vCPU (maybe another process's) ran here last: its branch
-	 * predictions must not steer this one, as KVM does on a VMCS switch.
-	 */
-	indirect_branch_prediction_barrier();
 }
 
 static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
@@ -480,7 +433,7 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vcpu_spec_before_entry();
 
 	guest_debug_enter(vcpu);
-	fail = dune_vmx_enter(&vcpu->regs, vcpu->launched);
+	fail = dune_vmx_enter(&vcpu->regs, vcpu->vmcs.launched);
 	guest_debug_exit(vcpu);
 
 	vcpu_spec_after_exit();
@@ -505,7 +458,7 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	}
 
 	/* Everything a handler needs, while the VMCS is surely current. */
-	vcpu->launched = true;
+	vcpu->vmcs.launched = true;
 	vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);
 	/*
 	 * The entry delivered the interrupt, or the exit cut its delivery
@@ -691,25 +644,11 @@ static long vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	}
 }
 
-/* Make sure no CPU keeps the VMCS active, then forget the vCPU. */
-static void vcpu_unlist(struct dune_vcpu *vcpu)
-{
-	unsigned long flags;
-	int cpu = READ_ONCE(vcpu->cpu);
-
-	if (cpu >= 0)
-		smp_call_function_single(cpu, __vcpu_clear, vcpu, 1);
-	spin_lock_irqsave(&vcpu_list_lock, flags);
-	list_del(&vcpu->node);
-	spin_unlock_irqrestore(&vcpu_list_lock, flags);
-}
-
 static int vcpu_release(struct inode *inode, struct file *filp)
 {
 	struct dune_vcpu *vcpu = filp->private_data;
 
-	vcpu_unlist(vcpu);
-	vmx_free_vcpu_vmcs(vcpu->vmcs);
+	loaded_vmcs_free(&vcpu->vmcs);
 	guest_cpu_free(vcpu);
 	vpid_free(vcpu->vpid);
 	put_pid(vcpu->owner);
@@ -726,25 +665,11 @@ static const struct file_operations vcpu_fops = {
 	.llseek = noop_llseek,
 };
 
-void vcpu_flush_vpid(void *arg)
-{
-	int vpid = (long)arg;
-
-	/* No VPID: entries and exits flush (vcpu_setup_vmcs). */
-	if (!vpid || !vmx_cpu_is_on())
-		return;
-	if (cpu_has_invvpid_single())
-		vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vpid, 0);
-	else
-		vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0, 0);
-}
-
 int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 		const struct dune_vcpu_config __user *ucfg)
 {
 	struct dune_vcpu_config cfg;
 	struct dune_vcpu *vcpu;
-	unsigned long flags;
 	size_t i;
 	int r, fd;
 
@@ -775,9 +700,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	if (r)
 		goto free_vcpu;
 	mutex_init(&vcpu->lock);
-	INIT_LIST_HEAD(&vcpu->node);
 	vcpu->ctx = ctx;
-	vcpu->cpu = -1;
 	vcpu->regs = cfg.regs;
 	vcpu->regs_dirty = true;
 	vcpu->pcide = cfg.flags & DUNE_VCPU_PCID;
@@ -791,21 +714,15 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 		goto uncharge;
 	vcpu->vpid = r;
 	/* A recycled VPID may still tag another vCPU's translations. */
-	on_each_cpu(vcpu_flush_vpid, (void *)(long)vcpu->vpid, 1);
-	r = -ENOMEM;
-	vcpu->vmcs = vmx_alloc_vcpu_vmcs();
-	if (!vcpu->vmcs)
+	vpid_flush_everywhere(vcpu->vpid);
+	r = loaded_vmcs_alloc(&vcpu->vmcs);
+	if (r)
 		goto free_vpid;
-	if (guest_cpu_alloc(vcpu))
+	r = guest_cpu_alloc(vcpu);
+	if (r)
 		goto free_vmcs;
 
-	spin_lock_irqsave(&vcpu_list_lock, flags);
-	list_add(&vcpu->node, &vcpu_list);
-	spin_unlock_irqrestore(&vcpu_list_lock, flags);
-
 	preempt_disable();
-	/* SDM 25.11.3: VMCLEAR puts a new VMCS in the "clear" launch state. */
-	vmcs_clear(__pa(vcpu->vmcs));
 	vcpu_load(vcpu);
 	vcpu_setup_vmcs(vcpu, &cfg);
 	preempt_enable();
@@ -819,14 +736,12 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 		fput(ctx_file);
 		put_pid(vcpu->owner);
 		r = fd;
-		goto unlist;
+		goto free_vmcs;
 	}
 	return fd;
 
-unlist:
-	vcpu_unlist(vcpu);
 free_vmcs:
-	vmx_free_vcpu_vmcs(vcpu->vmcs);
+	loaded_vmcs_free(&vcpu->vmcs);
 	guest_cpu_free(vcpu);
 free_vpid:
 	vpid_free(vcpu->vpid);

@@ -5,17 +5,15 @@
 
 #include <linux/pid.h>
 #include "dune.h"
+#include "vmcs.h"
 
 struct dune_vcpu {
 	struct dune_ctx *ctx;
 	struct file *ctx_file;		/* reference keeping ctx alive */
 	struct pid *owner;		/* the only thread that may run it */
 	struct mutex lock;		/* one DUNE_RUN at a time */
-	struct list_head node;		/* in vcpu_list */
 
-	void *vmcs;
-	int cpu;			/* where the VMCS is active, or -1 */
-	bool launched;			/* VMLAUNCH done since last VMCLEAR */
+	struct loaded_vmcs vmcs;	/* vmcs.c's bookkeeping */
 	bool dead;			/* fatal exit happened */
 	int vpid;			/* 0: none, VPID control off */
 	struct dune_acct *acct_user;	/* charged to (limits.c) */
@@ -70,9 +68,6 @@ void vcpu_inject_exception(struct dune_vcpu *vcpu, int vector, bool has_error,
 void vcpu_skip_instruction(struct dune_vcpu *vcpu);
 void vcpu_vmcs_begin(struct dune_vcpu *vcpu);
 void vcpu_vmcs_end(struct dune_vcpu *vcpu);
-/* on_each_cpu callback: forget translations tagged with VPID @arg. */
-void vcpu_flush_vpid(void *arg);
-
 /* guest_cpu.c: CR8, debug registers, preemption timer. */
 u32 guest_cpu_procbased_controls(const struct vmx_msrs *m);
 u32 guest_cpu_pin_controls(const struct vmx_msrs *m);

@@ -21,6 +21,7 @@
 #include <asm/tlbflush.h>
 
 #include "dune.h"
+#include "vmcs.h"
 #include "vmx_ops.h"
 
 struct vmx_cpu {
@@ -33,45 +34,6 @@ static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
 static DEFINE_MUTEX(vmx_users_lock);
 static unsigned int vmx_users;
 static enum cpuhp_state vmx_hp_state;
-static DEFINE_IDA(vpid_ida);
-
-/* SDM 25.11.5: VMXON/VMCS regions start with the VMCS revision id. */
-static void *vmx_alloc_vmcs_node(int node, gfp_t gfp)
-{
-	struct page *pg = alloc_pages_node(node, gfp | __GFP_ZERO, 0);
-	u32 *p;
-
-	if (!pg)
-		return NULL;
-	p = page_address(pg);
-	*p = vmx_caps.uapi.vmcs_revision;
-	return p;
-}
-
-/* The module's own VMXON regions, one per CPU, made at load. */
-void *vmx_alloc_vmcs_page(int node)
-{
-	return vmx_alloc_vmcs_node(node, GFP_KERNEL);
-}
-
-/*
- * A vCPU's VMCS: memory a user makes the kernel allocate, so charged to
- * the caller's memory cgroup, and counted.
- */
-void *vmx_alloc_vcpu_vmcs(void)
-{
-	void *p = vmx_alloc_vmcs_node(numa_node_id(), GFP_KERNEL_ACCOUNT);
-
-	if (p)
-		atomic_inc(&dune_stats.vmcs_pages);
-	return p;
-}
-
-void vmx_free_vcpu_vmcs(void *vmcs)
-{
-	free_page((unsigned long)vmcs);
-	atomic_dec(&dune_stats.vmcs_pages);
-}
 
 static void vmx_cpu_enable(void *unused)
 {
@@ -100,6 +62,7 @@ static void vmx_cpu_enable(void *unused)
 	/* Stale guest-physical translations from an earlier user. */
 	vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
 	vc->on = true;
+	vmcs_cpu_vmx_on();
 }
 
 static void vmx_cpu_disable(void *unused)
@@ -108,15 +71,10 @@ static void vmx_cpu_disable(void *unused)
 
 	if (!vc->on)
 		return;
-	vcpu_clear_all_on_this_cpu();
+	vmcs_cpu_vmx_off();
 	vmx_off();
 	cr4_clear_bits(X86_CR4_VMXE);
 	vc->on = false;
-}
-
-bool vmx_cpu_is_on(void)
-{
-	return this_cpu_ptr(&vmx_cpu)->on;
 }
 
 /*
@@ -127,12 +85,14 @@ static void vmx_emergency_disable(void)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 
-	/*
-	 * No VMCLEAR here: that needs vcpu_list_lock, which the crashing
-	 * CPU may hold.  VMXOFF alone leaves the CPU usable.
-	 */
 	if (!vc->on)
 		return;
+	/*
+	 * The per-CPU list of loaded VMCSs needs no lock (vmcs.c), so even
+	 * a crashing CPU can VMCLEAR them: a kdump then finds the vCPUs'
+	 * state in memory, as KVM arranges for its own.
+	 */
+	vmcs_cpu_vmx_off();
 	vmx_off();
 	cr4_clear_bits(X86_CR4_VMXE);
 	vc->on = false;
@@ -245,44 +205,11 @@ static int vmx_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
-/*
- * How many VPIDs vCPUs may take (at most 65535: VPID 0 is the host's, SDM
- * 29.1).  Lower values let a test exhaust the space quickly; vCPUs made
- * once it is exhausted run without a VPID (see vcpu_create).
- */
-static unsigned int max_vpids = VMX_NR_VPIDS - 1;
-module_param(max_vpids, uint, 0644);
-MODULE_PARM_DESC(max_vpids, "VPIDs for vCPUs (1..65535); vCPUs beyond run without one, flushing their TLB on every VM entry and exit");
-
-/*
- * A free VPID; 0 when none is left: the vCPU then runs with the VPID
- * control off rather than being refused, so one user holding every VPID
- * does not lock others out.  A negative errno if out of memory.
- */
-int vpid_alloc(void)
-{
-	unsigned int max = min_t(unsigned int, READ_ONCE(max_vpids),
-				 VMX_NR_VPIDS - 1);
-	int r = max ? ida_alloc_range(&vpid_ida, 1, max, GFP_KERNEL) : -ENOSPC;
-
-	if (r == -ENOSPC) {
-		atomic_inc(&dune_stats.vcpus_without_vpid);
-		r = 0;
-	}
-	return r;
-}
-
-void vpid_free(int vpid)
-{
-	if (vpid > 0)
-		ida_free(&vpid_ida, vpid);
-	else
-		atomic_dec(&dune_stats.vcpus_without_vpid);
-}
-
 int vmx_init(void)
 {
 	int cpu, r;
+
+	vmcs_layer_init();
 
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
@@ -326,5 +253,5 @@ void vmx_exit(void)
 	cpuhp_remove_state(vmx_hp_state);
 	for_each_possible_cpu(cpu)
 		free_page((unsigned long)per_cpu_ptr(&vmx_cpu, cpu)->vmxon_region);
-	ida_destroy(&vpid_ida);
+	vmcs_layer_exit();
 }
