@@ -98,7 +98,7 @@ int vmx_caps_decode(const struct vmx_msrs *m, struct vmx_caps *caps,
 	u->msr_ept_vpid_cap = m->ept_vpid_cap;
 	u->msr_feature_control = m->feature_control;
 
-	if (!(m->cpuid1_ecx & (1u << 5))) {
+	if (!(m->cpuid1_ecx & CPUID_BIT(X86_FEATURE_VMX))) {
 		why_append(why, whylen, "VMX (CPUID.1:ECX.VMX is 0)");
 		return -ENODEV;
 	}
@@ -110,13 +110,13 @@ int vmx_caps_decode(const struct vmx_msrs *m, struct vmx_caps *caps,
 		return -ENODEV;
 	}
 
-	u->vmcs_revision = (u32)(m->basic & 0x7fffffff);
-	u->vmcs_size = (u32)((m->basic >> 32) & 0x1fff);
+	u->vmcs_revision = vmx_basic_vmcs_revision_id(m->basic);
+	u->vmcs_size = vmx_basic_vmcs_size(m->basic);
 	if (m->basic & VMX_BASIC_TRUE_CTLS)
 		u->flags |= DUNE_CAP_TRUE_CTLS;
 
 	/* SDM A.2: write-back VMCS memory type is the only one we support. */
-	if (((m->basic >> 50) & 0xf) != 6)
+	if (vmx_basic_mem_type(m->basic) != MTRR_TYPE_WRBACK)
 		why_append(why, whylen, "write-back VMCS memory type");
 
 	secondary = vmx_ctl_allows(m->procbased,
@@ -136,10 +136,11 @@ int vmx_caps_decode(const struct vmx_msrs *m, struct vmx_caps *caps,
 	if (vmx_ctl_allows(m->pinbased, PIN_BASED_VIRTUAL_NMIS))
 		u->flags |= DUNE_CAP_VNMI;
 	/* SDM 4.10.1: PCIDs need the CPU's PCID and CR4.PCIDE allowed (A.8). */
-	if (m->cpuid1_ecx & (1u << 17) && m->cr4_fixed1 & X86_CR4_PCIDE)
+	if (m->cpuid1_ecx & CPUID_BIT(X86_FEATURE_PCID) &&
+	    m->cr4_fixed1 & X86_CR4_PCIDE)
 		u->flags |= DUNE_CAP_PCID;
 	/* SDM 25.6.2: without "enable INVPCID", INVPCID is #UD in the guest. */
-	if (secondary && m->cpuid7_ebx & (1u << 10) &&
+	if (secondary && m->cpuid7_ebx & CPUID_BIT(X86_FEATURE_INVPCID) &&
 	    vmx_ctl_allows(m->procbased2, SECONDARY_EXEC_ENABLE_INVPCID))
 		u->flags |= DUNE_CAP_INVPCID;
 

@@ -11,8 +11,8 @@
 
 /* Raw inputs to the decoder: everything comes from CPUID and VMX MSRs. */
 struct vmx_msrs {
-	u32 cpuid1_ecx;		/* CPUID.1:ECX, bit 5 = VMX, bit 17 = PCID */
-	u32 cpuid7_ebx;		/* CPUID.(EAX=7,ECX=0):EBX, bit 10 = INVPCID */
+	u32 cpuid1_ecx;		/* CPUID.1:ECX (VMX, PCID) */
+	u32 cpuid7_ebx;		/* CPUID.(EAX=7,ECX=0):EBX (INVPCID) */
 	u32 maxphyaddr;		/* CPUID.80000008H:EAX[7:0] */
 	u64 feature_control;	/* IA32_FEATURE_CONTROL */
 	u64 basic;		/* IA32_VMX_BASIC */

@@ -121,12 +121,12 @@ static int handle_cpuid(struct dune_vcpu *vcpu, struct dune_run *run)
 
 	cpuid_count(leaf, sub, &eax, &ebx, &ecx, &edx);
 	if (leaf == 1) {
-		ecx &= ~(1u << 5);
+		ecx &= ~CPUID_BIT(X86_FEATURE_VMX);
 		if (!vcpu->pcide)
-			ecx &= ~(1u << 17);
+			ecx &= ~CPUID_BIT(X86_FEATURE_PCID);
 	}
 	if (leaf == 7 && sub == 0 && !caps_has(&vmx_caps, DUNE_CAP_INVPCID))
-		ebx &= ~(1u << 10);
+		ebx &= ~CPUID_BIT(X86_FEATURE_INVPCID);
 	vcpu->regs.rax = eax;
 	vcpu->regs.rbx = ebx;
 	vcpu->regs.rcx = ecx;

@@ -30,10 +30,6 @@
 #include "vcpu.h"
 #include "vmx_ops.h"
 
-/* SDM 17.2.4: DR7 bit 10 is reserved and reads as 1 (6.1 lacks the name). */
-#ifndef DR7_FIXED_1
-#define DR7_FIXED_1 0x400
-#endif
 /* SDM 17.2.3 / 17.2.4: DR6.BD and DR7.GD (the kernel names them for KVM). */
 #define GUEST_DR6_BD (1ul << 13)
 #define GUEST_DR7_GD (1ul << 13)

@@ -25,7 +25,7 @@ static void read_vmx_msrs(struct vmx_msrs *m)
 
 		cpuid_count(7, 0, &eax, &m->cpuid7_ebx, &ecx, &edx);
 	}
-	if (!(m->cpuid1_ecx & (1u << 5)))
+	if (!(m->cpuid1_ecx & CPUID_BIT(X86_FEATURE_VMX)))
 		return;
 	/* Every read is _safe: a hypervisor below us may refuse any of them. */
 	rdmsrl_safe(MSR_IA32_FEAT_CTL, &m->feature_control);

@@ -41,8 +41,35 @@ static void *msr_bitmap;
 static u64 host_efer, host_pat, host_lstar, host_star, host_sfmask;
 static u64 host_sysenter_cs, host_sysenter_eip;
 
+/* Segment access rights in the VMCS format (SDM 24.4.1). */
+#define GUEST_AR_CODE64                                                   \
+	(VMX_AR_TYPE_CODE_MASK | VMX_AR_TYPE_READABLE_MASK |              \
+	 VMX_AR_TYPE_ACCESSES_MASK | VMX_AR_S_MASK | VMX_AR_P_MASK |      \
+	 VMX_AR_L_MASK | VMX_AR_G_MASK)
+#define GUEST_AR_DATA                                                     \
+	(VMX_AR_TYPE_WRITEABLE_MASK | VMX_AR_TYPE_ACCESSES_MASK |          \
+	 VMX_AR_S_MASK | VMX_AR_P_MASK | VMX_AR_DB_MASK | VMX_AR_G_MASK)
+
 /* The VMX controls we use, computed once from the capability MSRs. */
 static u32 ctl_pin, ctl_cpu, ctl_cpu2, ctl_exit, ctl_entry;
+
+/*
+ * Let the guest read and write @msr without a VM exit.  SDM 25.6.9: the
+ * 4 KiB bitmap holds read bits for MSRs 0-0x1fff, read bits for
+ * 0xc0000000-0xc0001fff, then the two write halves, 1 KiB each.
+ */
+static void msr_bitmap_pass(void *bitmap, u32 msr)
+{
+	unsigned long *read = bitmap, *write = bitmap + 0x800;
+
+	if (msr >= 0xc0000000) {
+		read = bitmap + 0x400;
+		write = bitmap + 0xc00;
+	}
+	WARN_ON_ONCE((msr & ~0xc0000000) > 0x1fff);
+	__clear_bit(msr & 0x1fff, read);
+	__clear_bit(msr & 0x1fff, write);
+}
 
 int vcpu_init(void)
 {
@@ -100,16 +127,15 @@ int vcpu_init(void)
 	msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
 	if (!msr_bitmap)
 		return -ENOMEM;
+	/* Every MSR access exits unless let through below. */
 	memset(msr_bitmap, 0xff, PAGE_SIZE);
 	/*
 	 * libdune switches LSTAR on every ring 0 <-> ring 3 transition, so
-	 * the guest reads and writes the real MSR (SDM 25.6.9: read bitmap
-	 * for 0xc0000000-0xc0001fff at 0x400, write bitmap at 0xc00).
-	 * vcpu_enter saves it after each exit; a non-canonical value is the
-	 * CPU's own #GP in the guest.
+	 * the guest reads and writes the real MSR.  vcpu_enter saves it
+	 * after each exit; a non-canonical value is the CPU's own #GP in the
+	 * guest.
 	 */
-	__clear_bit(MSR_LSTAR & 0x1fff, msr_bitmap + 0x400);
-	__clear_bit(MSR_LSTAR & 0x1fff, msr_bitmap + 0xc00);
+	msr_bitmap_pass(msr_bitmap, MSR_LSTAR);
 	/*
 	 * libdune also puts the thread's FS/GS bases back on every trap
 	 * from ring 3.  In non-root mode these MSRs are the guest's FS/GS
@@ -119,10 +145,8 @@ int vcpu_init(void)
 	 * the guest writes here outlives its VM exit on the host side.
 	 * vcpu_enter then gives the guest the thread's bases again.
 	 */
-	__clear_bit(MSR_FS_BASE & 0x1fff, msr_bitmap + 0x400);
-	__clear_bit(MSR_FS_BASE & 0x1fff, msr_bitmap + 0xc00);
-	__clear_bit(MSR_GS_BASE & 0x1fff, msr_bitmap + 0x400);
-	__clear_bit(MSR_GS_BASE & 0x1fff, msr_bitmap + 0xc00);
+	msr_bitmap_pass(msr_bitmap, MSR_FS_BASE);
+	msr_bitmap_pass(msr_bitmap, MSR_GS_BASE);
 
 	rdmsrl(MSR_EFER, host_efer);
 	rdmsrl(MSR_IA32_CR_PAT, host_pat);
@@ -258,21 +282,24 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vmcs_write64(GUEST_IA32_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NX);
 	if (ctl_entry & VM_ENTRY_LOAD_IA32_PAT)
 		vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ull);
-	/* SDM 17.2.4: DR7 bit 10 reads as 1 */
-	vmcs_writel(GUEST_DR7, 0x400);
+	vmcs_writel(GUEST_DR7, DR7_FIXED_1);
 	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
 
-	/* Flat 64-bit segments (SDM 26.3.1.2): code 0xa09b, data 0xc093. */
+	/*
+	 * Flat 64-bit segments (SDM 26.3.1.2), access rights in the VMCS
+	 * format (SDM 24.4.1): what the descriptors libdune puts in its GDT
+	 * say, so a segment load in the guest changes nothing.
+	 */
 	vmcs_write16(GUEST_CS_SELECTOR, cfg->cs);
 	vmcs_writel(GUEST_CS_BASE, 0);
 	vmcs_write32(GUEST_CS_LIMIT, 0xffffffff);
-	vmcs_write32(GUEST_CS_AR_BYTES, 0xa09b);
+	vmcs_write32(GUEST_CS_AR_BYTES, GUEST_AR_CODE64);
 #define GUEST_DATA_SEG(seg)                                      \
 	do {                                                     \
 		vmcs_write16(GUEST_##seg##_SELECTOR, cfg->ds);   \
 		vmcs_writel(GUEST_##seg##_BASE, 0);              \
 		vmcs_write32(GUEST_##seg##_LIMIT, 0xffffffff);   \
-		vmcs_write32(GUEST_##seg##_AR_BYTES, 0xc093);    \
+		vmcs_write32(GUEST_##seg##_AR_BYTES, GUEST_AR_DATA); \
 	} while (0)
 	GUEST_DATA_SEG(SS);
 	GUEST_DATA_SEG(DS);
@@ -286,8 +313,9 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vmcs_write32(GUEST_LDTR_AR_BYTES, VMX_AR_UNUSABLE_MASK);
 	vmcs_write16(GUEST_TR_SELECTOR, cfg->tr);
 	vmcs_writel(GUEST_TR_BASE, cfg->tss_base);
-	vmcs_write32(GUEST_TR_LIMIT, 0x67);
-	vmcs_write32(GUEST_TR_AR_BYTES, 0x8b); /* busy 64-bit TSS, present */
+	/* A 64-bit TSS with no I/O bitmap (SDM 8.7), busy as after LTR. */
+	vmcs_write32(GUEST_TR_LIMIT, sizeof(struct x86_hw_tss) - 1);
+	vmcs_write32(GUEST_TR_AR_BYTES, VMX_AR_TYPE_BUSY_64_TSS | VMX_AR_P_MASK);
 	vmcs_writel(GUEST_GDTR_BASE, cfg->gdt_base);
 	vmcs_write32(GUEST_GDTR_LIMIT, cfg->gdt_limit);
 	vmcs_writel(GUEST_IDTR_BASE, cfg->idt_base);
@@ -477,7 +505,7 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	switch ((u16)vcpu->exit_reason) {
 	case EXIT_REASON_VMCALL:
 		/* SDM 3.4.5 / 27.3.1: CPL is SS.DPL, AR bits 6:5. */
-		vcpu->exit_cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+		vcpu->exit_cpl = VMX_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES));
 		break;
 	case EXIT_REASON_EPT_VIOLATION:
 		vcpu->guest_linear = vmcs_readl(GUEST_LINEAR_ADDRESS);
@@ -521,7 +549,7 @@ static void vcpu_requeue_vectoring(struct dune_vcpu *vcpu)
 
 	if (!(info & VECTORING_INFO_VALID_MASK))
 		return;
-	vcpu->pending_event = info & ~(1u << 12); /* bit 12: NMI unblocking */
+	vcpu->pending_event = info & ~INTR_INFO_UNBLOCK_NMI;
 	vcpu->pending_error = vmcs_read32(IDT_VECTORING_ERROR_CODE);
 	vcpu->pending_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 }

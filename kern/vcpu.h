@@ -4,8 +4,25 @@
 #define DUNE_VCPU_H
 
 #include <linux/pid.h>
+#include <asm/debugreg.h>
+#include <asm/page.h>
 #include "dune.h"
 #include "vmcs.h"
+
+/* SDM 17.2.4: DR7 bit 10 is reserved and reads as 1 (6.1 lacks the name). */
+#ifndef DR7_FIXED_1
+#define DR7_FIXED_1 0x400
+#endif
+
+/*
+ * The one canonical-address check for values from user space and the
+ * guest: the guest runs with 4-level paging (CR4.LA57 clear), so linear
+ * addresses have 48 bits (SDM 3.3.7.1).
+ */
+static inline bool dune_canonical(u64 v)
+{
+	return __is_canonical_address(v, 48);
+}
 
 struct dune_vcpu {
 	struct dune_ctx *ctx;
@@ -85,7 +102,6 @@ struct vcpu_host_regs {
 	u16 ds, es, fs, gs, ldt;
 };
 
-bool dune_canonical(u64 v);
 int vcpu_check_config_values(const struct dune_vcpu_config *cfg);
 void vcpu_host_save(struct vcpu_host_regs *h);
 void vcpu_host_restore(const struct vcpu_host_regs *h, u64 fs_base);

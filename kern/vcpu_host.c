@@ -22,12 +22,6 @@
 #include "vcpu.h"
 #include "vmx_ops.h"
 
-/* SDM 3.3.7.1: bits 63:47 all equal (48-bit linear addresses). */
-bool dune_canonical(u64 v)
-{
-	return v == (u64)(((s64)v << 16) >> 16);
-}
-
 /*
  * Everything in a dune_vcpu_config that reaches an MSR or a VMCS field
  * without a further check.  WRMSR raises #GP for a non-canonical LSTAR or
