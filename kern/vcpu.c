@@ -41,14 +41,37 @@ static void *msr_bitmap;
 static u64 host_efer, host_pat, host_lstar, host_star, host_sfmask;
 static u64 host_sysenter_cs, host_sysenter_eip;
 
-/* Segment access rights in the VMCS format (SDM 24.4.1). */
-#define GUEST_AR_CODE64                                                   \
-	(VMX_AR_TYPE_CODE_MASK | VMX_AR_TYPE_READABLE_MASK |              \
-	 VMX_AR_TYPE_ACCESSES_MASK | VMX_AR_S_MASK | VMX_AR_P_MASK |      \
-	 VMX_AR_L_MASK | VMX_AR_G_MASK)
-#define GUEST_AR_DATA                                                     \
-	(VMX_AR_TYPE_WRITEABLE_MASK | VMX_AR_TYPE_ACCESSES_MASK |          \
-	 VMX_AR_S_MASK | VMX_AR_P_MASK | VMX_AR_DB_MASK | VMX_AR_G_MASK)
+/*
+ * Access rights of the guest's flat 64-bit segments, in the VMCS format
+ * (SDM 24.4.1).  Its code and data segments are what the host kernel's
+ * __KERNEL_CS and __KERNEL_DS are (libdune's GDT holds the same
+ * descriptors), so the rights come from those real descriptors in this
+ * CPU's GDT.
+ */
+static u32 guest_ar_code, guest_ar_data;
+
+/* SDM 24.4.1: descriptor bytes 5-6 with the limit bits 19:16 left out. */
+static u32 desc_to_ar(const struct desc_struct *d)
+{
+	return d->type | d->s << 4 | d->dpl << 5 | d->p << 7 | d->avl << 12 |
+	       d->l << 13 | d->d << 14 | d->g << 15;
+}
+
+static void guest_ar_init(void)
+{
+	const struct desc_struct *gdt;
+	struct desc_ptr p;
+
+	preempt_disable();
+	native_store_gdt(&p);
+	gdt = (const struct desc_struct *)p.address;
+	guest_ar_code = desc_to_ar(&gdt[__KERNEL_CS / 8]);
+	guest_ar_data = desc_to_ar(&gdt[__KERNEL_DS / 8]);
+	preempt_enable();
+	/* The CPU sets the accessed bit on first use; set it up front. */
+	guest_ar_code |= VMX_AR_TYPE_ACCESSES_MASK;
+	guest_ar_data |= VMX_AR_TYPE_ACCESSES_MASK;
+}
 
 /* The VMX controls we use, computed once from the capability MSRs. */
 static u32 ctl_pin, ctl_cpu, ctl_cpu2, ctl_exit, ctl_entry;
@@ -124,6 +147,17 @@ int vcpu_init(void)
 		return -ENODEV;
 	}
 
+	guest_ar_init();
+	/* SDM 26.3.1.2: 64-bit code (L=1, D=0) and present data segments. */
+	if (!(guest_ar_code & VMX_AR_TYPE_CODE_MASK) ||
+	    !(guest_ar_code & VMX_AR_L_MASK) ||
+	    guest_ar_code & VMX_AR_DB_MASK ||
+	    guest_ar_data & VMX_AR_TYPE_CODE_MASK ||
+	    !(guest_ar_data & VMX_AR_P_MASK)) {
+		pr_err("dune: cannot load: unexpected kernel segment descriptors (code %#x, data %#x)\n",
+		       guest_ar_code, guest_ar_data);
+		return -ENODEV;
+	}
 	msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
 	if (!msr_bitmap)
 		return -ENOMEM;
@@ -285,21 +319,17 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 	vmcs_writel(GUEST_DR7, DR7_FIXED_1);
 	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
 
-	/*
-	 * Flat 64-bit segments (SDM 26.3.1.2), access rights in the VMCS
-	 * format (SDM 24.4.1): what the descriptors libdune puts in its GDT
-	 * say, so a segment load in the guest changes nothing.
-	 */
+	/* Flat 64-bit segments (SDM 26.3.1.2), as guest_ar_init() found. */
 	vmcs_write16(GUEST_CS_SELECTOR, cfg->cs);
 	vmcs_writel(GUEST_CS_BASE, 0);
 	vmcs_write32(GUEST_CS_LIMIT, 0xffffffff);
-	vmcs_write32(GUEST_CS_AR_BYTES, GUEST_AR_CODE64);
+	vmcs_write32(GUEST_CS_AR_BYTES, guest_ar_code);
 #define GUEST_DATA_SEG(seg)                                      \
 	do {                                                     \
 		vmcs_write16(GUEST_##seg##_SELECTOR, cfg->ds);   \
 		vmcs_writel(GUEST_##seg##_BASE, 0);              \
 		vmcs_write32(GUEST_##seg##_LIMIT, 0xffffffff);   \
-		vmcs_write32(GUEST_##seg##_AR_BYTES, GUEST_AR_DATA); \
+		vmcs_write32(GUEST_##seg##_AR_BYTES, guest_ar_data); \
 	} while (0)
 	GUEST_DATA_SEG(SS);
 	GUEST_DATA_SEG(DS);
