@@ -308,6 +308,20 @@ static void kvm_idle_orders(const char *kvm_params)
 	struct holder h;
 	int vm;
 
+	/*
+	 * A Dune process first (dune.ko holds the emergency callback), then
+	 * kvm_intel loads (6.1's takes the callback at load, 6.12's when it
+	 * tries to enable VT-x for a VM) and unloads under it.
+	 */
+	holder_start(&h);
+	IT_ASSERT_EQ(kvm_load(kvm_params), 0);
+	holder_run(&h);
+	IT_ASSERT(kvm_vm() < 0);
+	holder_run(&h);
+	kvm_unload();
+	holder_run(&h);
+	holder_stop(&h);
+
 	/* kvm_intel first, then dune.ko: both usable, one at a time */
 	IT_ASSERT_EQ(itest_sh("rmmod dune"), 0);
 	IT_ASSERT_EQ(kvm_load(kvm_params), 0);
