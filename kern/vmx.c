@@ -267,7 +267,10 @@ static int vmx_cpu_online(unsigned int cpu)
 
 	mutex_lock(&vmx_users_lock);
 	if (vmx_users) {
+		/* as in on_each_cpu(): no IPI sees vc->on disagree with VMX */
+		local_irq_disable();
 		vmx_cpu_enable(NULL);
+		local_irq_enable();
 		r = this_cpu_ptr(&vmx_cpu)->error;
 		if (r)
 			pr_err("dune: cannot enable VMX on CPU %u being onlined (%d)\n",
@@ -285,7 +288,15 @@ static int vmx_cpu_online(unsigned int cpu)
  */
 static int vmx_cpu_offline(unsigned int cpu)
 {
+	/*
+	 * Interrupts off, as when vmx_put() does this by IPI: an IPI such as
+	 * vcpu_flush_vpid() (INVVPID when vmx_cpu_is_on()) taken between
+	 * VMXOFF and vc->on = false would run a VMX instruction outside VMX
+	 * operation, which is #UD (SDM 31.3).
+	 */
+	local_irq_disable();
 	vmx_cpu_disable(NULL);
+	local_irq_enable();
 	return 0;
 }
 
