@@ -10,6 +10,12 @@
 #   make kmod KVER=v  build dune.ko for installed kernel headers v into
 #                     build/kmod/v/ (used by tools/dune-vm)
 #   make WERROR=0     do not turn warnings into errors
+#   make install      dune.ko to /lib/modules/<kver>/extra (then depmod),
+#                     libdune.a, headers and dune.pc under PREFIX
+#                     (/usr/local); DESTDIR=dir stages it all (no depmod)
+#   make dkms-install sources to /usr/src/dune-<version> for dkms, which
+#                     builds and installs dune.ko for every kernel
+#   make uninstall, make dkms-uninstall: the reverse
 
 ROOT := $(CURDIR)
 B := build
@@ -53,7 +59,8 @@ UNIT_CFLAGS := -std=gnu11 $(WFLAGS) -O1 -g -Iinclude -Ikern -Ilibdune \
 	$(shell pkg-config --cflags check 2>/dev/null)
 UNIT_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all module kmod lib progs unit check check-unit check-vm clean deps demo
+.PHONY: all module kmod lib progs unit check check-unit check-vm clean deps demo \
+	install install-module install-lib uninstall dkms-install dkms-uninstall
 all: module lib progs
 
 deps:
@@ -127,6 +134,7 @@ check:
 	tools/install-deps
 	$(MAKE) all unit
 	test/run-checks
+	test/check-install
 
 demo:
 	tools/install-deps
@@ -135,9 +143,58 @@ demo:
 
 check-unit: unit
 	test/run-checks --unit
+	test/check-install
 
 check-vm: all
 	test/run-checks --vm $(if $(VM),--config $(VM)) $(if $(T),--test $(T))
+
+# ---- installing ----
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+# The version dkms and pkg-config see: follows the uapi version.
+VERSION := 0.$(shell sed -n 's/^\#define DUNE_API_VERSION //p' include/dune/uapi.h)
+# The release of the kernel KDIR builds for (Debian's kernel.release file
+# holds the upstream version, utsrelease.h the one uname -r shows).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
+MODDIR ?= /lib/modules/$(KREL)/extra
+# What a program needs: dune.h includes layout.h and <dune/uapi.h>.
+PUBLIC_HEADERS := libdune/dune.h libdune/layout.h include/dune/uapi.h
+
+install: install-module install-lib
+
+install-module: module
+	install -D -m 644 kern/dune.ko $(DESTDIR)$(MODDIR)/dune.ko
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+install-lib: lib
+	install -D -m 644 $(LIBDUNE) $(DESTDIR)$(LIBDIR)/libdune.a
+	install -d $(DESTDIR)$(INCLUDEDIR)/dune $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dune/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		libdune/dune.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/dune.ko $(DESTDIR)$(LIBDIR)/libdune.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/dune
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+# dkms builds from a copy of what the module needs, with the top Kbuild.
+DKMS_SRC = $(DESTDIR)/usr/src/dune-$(VERSION)
+DKMS_FILES := Kbuild $(KERN_SOURCES) include/dune/uapi.h
+
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/kern $(DKMS_SRC)/include/dune
+	for f in $(DKMS_FILES); do install -m 644 $$f $(DKMS_SRC)/$$f || exit 1; done
+	sed 's|@VERSION@|$(VERSION)|' dkms.conf >$(DKMS_SRC)/dkms.conf
+	$(if $(DESTDIR),,dkms add -m dune -v $(VERSION) && dkms install -m dune -v $(VERSION))
+
+dkms-uninstall:
+	-dkms remove -m dune -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 clean:
 	rm -rf $(B) $(LIBDUNE)

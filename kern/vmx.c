@@ -7,7 +7,9 @@
  * VT-x is a single per-CPU resource.  If another hypervisor holds it
  * (CR4.VMXE already set, e.g. kvm_intel running a VM, or 6.12's kvm with
  * enable_virt_at_load), we refuse with -EBUSY and a message; we never
- * touch its state.
+ * touch its state.  KVM finds CR4.VMXE set while we hold VT-x and refuses
+ * in the same way; the one thing we must share with it is the kernel's
+ * emergency callback (see vmx_emergency_update).
  */
 #include <linux/module.h>
 #include <linux/cpu.h>
@@ -15,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/gfp.h>
+#include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/reboot.h>
 #include <asm/reboot.h>
@@ -110,39 +113,93 @@ static struct notifier_block vmx_reboot_nb = {
 };
 
 /*
- * The kernel keeps one emergency callback for crash/kexec/reboot and WARNs
- * on a second.  kvm.ko registers one at load, and it does VMXOFF on any
- * CPU with CR4.VMXE set, which covers us too; so we register ours only
- * while VMX is on for us and kvm is not loaded.
+ * The kernel keeps one emergency callback for crash/kexec/reboot: a second
+ * cpu_emergency_register_virt_callback(), or unregistering a callback that
+ * is not the current one, is refused with a WARN (arch/x86/kernel/reboot.c,
+ * the same in 6.1 and 6.12).  KVM wants it too, at different times:
+ *
+ *  - 6.1: kvm_intel registers its callback at module load and unregisters
+ *    it at unload.  That callback VMXOFFs every CPU with CR4.VMXE set,
+ *    which covers our VMX operation too.
+ *  - 6.12: kvm registers it when it enables virtualization (at kvm_intel
+ *    load with kvm.enable_virt_at_load=1, else on the first VM) and
+ *    unregisters it when it disables virtualization or fails to enable it,
+ *    which it does while we hold VT-x.
+ *
+ * So ours is registered only while VMX is on for us and kvm_intel is not
+ * loaded; a module notifier hands the slot to kvm_intel before its init
+ * runs (MODULE_STATE_COMING) and takes it back after its exit or failed
+ * init (MODULE_STATE_GOING).  With kvm_intel loaded and idle (6.1, or 6.12
+ * with enable_virt_at_load=0) a 6.12 kernel has no callback for our VMX
+ * operation: documented in docs/design.md.
+ *
+ * Both flags are under vmx_users_lock.
  */
 static bool vmx_emergency_registered;
+static bool kvm_intel_loaded;
+#define KVM_INTEL_NAME "kvm_intel"
 
-static void vmx_emergency_register(void)
+static void vmx_emergency_update(void)
 {
-	void *kvm_sym = __symbol_get("kvm_rebooting");
+	bool want = vmx_users && !kvm_intel_loaded;
 
-	if (kvm_sym) {
-		__symbol_put("kvm_rebooting");
-		return;
-	}
-	cpu_emergency_register_virt_callback(vmx_emergency_disable);
-	vmx_emergency_registered = true;
-}
-
-static void vmx_emergency_unregister(void)
-{
-	if (vmx_emergency_registered)
+	lockdep_assert_held(&vmx_users_lock);
+	if (want && !vmx_emergency_registered)
+		cpu_emergency_register_virt_callback(vmx_emergency_disable);
+	else if (!want && vmx_emergency_registered)
 		cpu_emergency_unregister_virt_callback(vmx_emergency_disable);
-	vmx_emergency_registered = false;
+	vmx_emergency_registered = want;
 }
 
-/* Take VMX into use on every online CPU; the first caller turns it on. */
+static int vmx_module_notify(struct notifier_block *nb, unsigned long state,
+			     void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, KVM_INTEL_NAME))
+		return NOTIFY_DONE;
+	if (state != MODULE_STATE_COMING && state != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&vmx_users_lock);
+	kvm_intel_loaded = state == MODULE_STATE_COMING;
+	if (kvm_intel_loaded && vmx_users)
+		pr_info("dune: kvm_intel is loading while Dune holds VT-x: KVM cannot enable virtualization until every Dune process has exited\n");
+	vmx_emergency_update();
+	mutex_unlock(&vmx_users_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block vmx_module_nb = {
+	.notifier_call = vmx_module_notify,
+};
+
+/*
+ * kvm_intel loaded before us: its /sys/module kobject is in the same kset
+ * as ours.  (A kvm_intel load racing with our own load, between its
+ * COMING and its sysfs setup, would go unnoticed: not worth a lock.)
+ */
+static bool kvm_intel_in_sysfs(void)
+{
+	struct kobject *k = kset_find_obj(THIS_MODULE->mkobj.kobj.kset,
+					  KVM_INTEL_NAME);
+
+	if (!k)
+		return false;
+	kobject_put(k);
+	return true;
+}
+
+/*
+ * Take VMX into use on every online CPU; the first caller turns it on.
+ * Lock order: cpu_hotplug_lock, then vmx_users_lock, as in the hotplug
+ * callbacks (which run with cpu_hotplug_lock held).
+ */
 int vmx_get(void)
 {
 	int cpu, r = 0;
 
-	mutex_lock(&vmx_users_lock);
 	cpus_read_lock();
+	mutex_lock(&vmx_users_lock);
 	if (vmx_users++ == 0) {
 		on_each_cpu(vmx_cpu_enable, NULL, 1);
 		for_each_online_cpu(cpu) {
@@ -162,34 +219,43 @@ int vmx_get(void)
 			on_each_cpu(vmx_cpu_disable, NULL, 1);
 			vmx_users = 0;
 		} else {
-			vmx_emergency_register();
+			vmx_emergency_update();
 		}
 	}
-	cpus_read_unlock();
 	mutex_unlock(&vmx_users_lock);
+	cpus_read_unlock();
 	return r;
 }
 
 void vmx_put(void)
 {
-	mutex_lock(&vmx_users_lock);
 	cpus_read_lock();
+	mutex_lock(&vmx_users_lock);
 	if (!WARN_ON(vmx_users == 0) && --vmx_users == 0) {
-		vmx_emergency_unregister();
+		vmx_emergency_update();
 		on_each_cpu(vmx_cpu_disable, NULL, 1);
 	}
-	cpus_read_unlock();
 	mutex_unlock(&vmx_users_lock);
+	cpus_read_unlock();
 }
 
-/* Hotplug: a CPU that comes online joins VMX operation while in use. */
+/*
+ * Hotplug callbacks run on the CPU itself, in its hotplug thread, with
+ * cpu_hotplug_lock held for write by whoever started the hotplug: so
+ * vmx_get/vmx_put (which hold it for read) cannot run meanwhile, and a
+ * CPU is either online with the VMX state of every other CPU or not
+ * online at all.  A CPU that comes online joins VMX operation while in use.
+ */
 static int vmx_cpu_online(unsigned int cpu)
 {
 	int r = 0;
 
 	mutex_lock(&vmx_users_lock);
 	if (vmx_users) {
+		/* as in on_each_cpu(): no IPI sees vc->on disagree with VMX */
+		local_irq_disable();
 		vmx_cpu_enable(NULL);
+		local_irq_enable();
 		r = this_cpu_ptr(&vmx_cpu)->error;
 		if (r)
 			pr_err("dune: cannot enable VMX on CPU %u being onlined (%d)\n",
@@ -199,9 +265,23 @@ static int vmx_cpu_online(unsigned int cpu)
 	return r;
 }
 
+/*
+ * By now the scheduler has moved every user thread off this CPU (it is
+ * no longer active), and a vCPU is loaded only with preemption off by its
+ * thread on that thread's CPU: no VMCS can become current here again, so
+ * VMCLEAR what is and leave VMX operation.
+ */
 static int vmx_cpu_offline(unsigned int cpu)
 {
+	/*
+	 * Interrupts off, as when vmx_put() does this by IPI: an IPI such as
+	 * vcpu_flush_vpid() (INVVPID when vmx_cpu_is_on()) taken between
+	 * VMXOFF and vc->on = false would run a VMX instruction outside VMX
+	 * operation, which is #UD (SDM 31.3).
+	 */
+	local_irq_disable();
 	vmx_cpu_disable(NULL);
+	local_irq_enable();
 	return 0;
 }
 
@@ -229,8 +309,16 @@ int vmx_init(void)
 	r = register_reboot_notifier(&vmx_reboot_nb);
 	if (r)
 		goto remove_hp;
+	r = register_module_notifier(&vmx_module_nb);
+	if (r)
+		goto unregister_reboot;
+	mutex_lock(&vmx_users_lock);
+	kvm_intel_loaded = kvm_intel_in_sysfs();
+	mutex_unlock(&vmx_users_lock);
 	return 0;
 
+unregister_reboot:
+	unregister_reboot_notifier(&vmx_reboot_nb);
 remove_hp:
 	cpuhp_remove_state(vmx_hp_state);
 free_regions:
@@ -248,6 +336,7 @@ void vmx_exit(void)
 {
 	int cpu;
 
+	unregister_module_notifier(&vmx_module_nb);
 	unregister_reboot_notifier(&vmx_reboot_nb);
 	/* No user is left (the module cannot unload while a fd is open). */
 	cpuhp_remove_state(vmx_hp_state);
