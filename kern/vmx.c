@@ -274,10 +274,9 @@ static int vmx_cpu_online(unsigned int cpu)
 static int vmx_cpu_offline(unsigned int cpu)
 {
 	/*
-	 * Interrupts off, as when vmx_put() does this by IPI: an IPI such as
-	 * vcpu_flush_vpid() (INVVPID when vmx_cpu_is_on()) taken between
-	 * VMXOFF and vc->on = false would run a VMX instruction outside VMX
-	 * operation, which is #UD (SDM 31.3).
+	 * Interrupts off, as when vmx_put() does this by IPI, so nothing
+	 * runs between leaving the per-CPU layer (vmcs_cpu_vmx_off(), after
+	 * which its IPIs such as a VPID flush do nothing here) and VMXOFF.
 	 */
 	local_irq_disable();
 	vmx_cpu_disable(NULL);
