@@ -183,7 +183,7 @@ uninstall:
 
 # dkms builds from a copy of what the module needs, with the top Kbuild.
 DKMS_SRC = $(DESTDIR)/usr/src/dune-$(VERSION)
-DKMS_FILES := Kbuild $(KERN_SOURCES) include/dune/uapi.h
+DKMS_FILES := Kbuild $(KERN_SOURCES) include/dune/uapi.h include/dune/regs-offsets.h
 
 dkms-install:
 	rm -rf $(DKMS_SRC)
