@@ -38,7 +38,7 @@ static void *msr_bitmap;
  * Host values that are the same on every CPU, read once (SYSENTER_ESP is
  * not: each CPU has its own entry stack, see vcpu_set_host_cpu_state).
  */
-static u64 host_efer, host_pat, host_lstar, host_star, host_sfmask;
+static u64 host_efer, host_pat;
 static u64 host_sysenter_cs, host_sysenter_eip;
 
 /*
@@ -184,9 +184,7 @@ int vcpu_init(void)
 
 	rdmsrl(MSR_EFER, host_efer);
 	rdmsrl(MSR_IA32_CR_PAT, host_pat);
-	rdmsrl(MSR_LSTAR, host_lstar);
-	rdmsrl(MSR_STAR, host_star);
-	rdmsrl(MSR_SYSCALL_MASK, host_sfmask);
+	vcpu_host_msrs_init();
 	rdmsrl(MSR_IA32_SYSENTER_CS, host_sysenter_cs);
 	rdmsrl(MSR_IA32_SYSENTER_EIP, host_sysenter_eip);
 	vcpu_spec_init();
@@ -385,25 +383,6 @@ static void vcpu_write_regs(struct dune_vcpu *vcpu)
 }
 
 /*
- * The guest's syscall MSRs, checked when they came in (vcpu_create,
- * handle_wrmsr); written with checked WRMSRs all the same, since a fault
- * would leave the host's value for the guest to read (LSTAR is not
- * intercepted): then the host's go back and the entry is refused.
- */
-static bool vcpu_load_guest_msrs(struct dune_vcpu *vcpu)
-{
-	if (!wrmsrl_safe(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base) &&
-	    !wrmsrl_safe(MSR_LSTAR, vcpu->guest_lstar) &&
-	    !wrmsrl_safe(MSR_STAR, vcpu->guest_star) &&
-	    !wrmsrl_safe(MSR_SYSCALL_MASK, vcpu->guest_sfmask))
-		return true;
-	wrmsrl(MSR_LSTAR, host_lstar);
-	wrmsrl(MSR_STAR, host_star);
-	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
-	return false;
-}
-
-/*
  * The event for this VM entry: one at most (SDM 26.6).  An exception
  * pending from an exit handler (or cut short by the last exit) goes first.
  * The interrupt user space asked for goes in as soon as the guest can take
@@ -496,12 +475,7 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 
 	vcpu_spec_after_exit();
 	vcpu->cr2 = native_read_cr2();
-	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
-	/* The guest may have written it without an exit; IRQs are off. */
-	rdmsrl(MSR_LSTAR, vcpu->guest_lstar);
-	wrmsrl(MSR_LSTAR, host_lstar);
-	wrmsrl(MSR_STAR, host_star);
-	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
+	vcpu_put_guest_msrs(vcpu);
 	native_load_gdt(&gdt);
 	/* VM exit leaves TR's limit at 0x67, cutting off the I/O bitmap. */
 	invalidate_tss_limit();

@@ -103,6 +103,9 @@ struct vcpu_host_regs {
 };
 
 int vcpu_check_config_values(const struct dune_vcpu_config *cfg);
+void vcpu_host_msrs_init(void);
+bool vcpu_load_guest_msrs(struct dune_vcpu *vcpu);
+void vcpu_put_guest_msrs(struct dune_vcpu *vcpu);
 void vcpu_host_save(struct vcpu_host_regs *h);
 void vcpu_host_restore(const struct vcpu_host_regs *h, u64 fs_base);
 void vcpu_sanitize_blocking(u64 rip, u64 rflags);

@@ -40,6 +40,49 @@ int vcpu_check_config_values(const struct dune_vcpu_config *cfg)
 	return 0;
 }
 
+/* The host's syscall MSRs: the same on every CPU, read once at load. */
+static u64 host_lstar, host_star, host_sfmask;
+
+void vcpu_host_msrs_init(void)
+{
+	rdmsrl(MSR_LSTAR, host_lstar);
+	rdmsrl(MSR_STAR, host_star);
+	rdmsrl(MSR_SYSCALL_MASK, host_sfmask);
+}
+
+/*
+ * The guest's syscall MSRs, checked when they came in (vcpu_create,
+ * handle_wrmsr); written with checked WRMSRs all the same, since a fault
+ * would leave the host's value for the guest to read (LSTAR is not
+ * intercepted): then the host's go back and the entry is refused.
+ */
+bool vcpu_load_guest_msrs(struct dune_vcpu *vcpu)
+{
+	if (!wrmsrl_safe(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base) &&
+	    !wrmsrl_safe(MSR_LSTAR, vcpu->guest_lstar) &&
+	    !wrmsrl_safe(MSR_STAR, vcpu->guest_star) &&
+	    !wrmsrl_safe(MSR_SYSCALL_MASK, vcpu->guest_sfmask))
+		return true;
+	wrmsrl(MSR_LSTAR, host_lstar);
+	wrmsrl(MSR_STAR, host_star);
+	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
+	return false;
+}
+
+/*
+ * Right after the exit, IRQs off: the guest's KERNEL_GS_BASE and LSTAR
+ * (it may write LSTAR without an exit) are saved and the host's syscall
+ * MSRs put back.  KERNEL_GS_BASE itself is the caller's to restore, last.
+ */
+void vcpu_put_guest_msrs(struct dune_vcpu *vcpu)
+{
+	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	rdmsrl(MSR_LSTAR, vcpu->guest_lstar);
+	wrmsrl(MSR_LSTAR, host_lstar);
+	wrmsrl(MSR_STAR, host_star);
+	wrmsrl(MSR_SYSCALL_MASK, host_sfmask);
+}
+
 /*
  * Host registers a VM exit leaves as the host-state area says, not as they
  * were (SDM 28.5): LDTR is null and DS/ES/FS/GS hold the (null) host
