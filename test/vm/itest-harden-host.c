@@ -30,21 +30,6 @@ static void assert_no_msr_fault(void)
 	IT_ASSERT_EQ(itest_sh("dmesg | grep -q 'unchecked MSR access'"), 1);
 }
 
-/*
- * DUNE_RUN, again while it returns for Linux's own work (a signal or task
- * work such as 6.12's mm_cid scan, which can come at any tick): as the
- * API asks, so that no test depends on when ticks fall.
- */
-static int run_vcpu(int fd, struct dune_run *run)
-{
-	int r;
-
-	do
-		r = ioctl(fd, DUNE_RUN, run);
-	while (r == 0 && run->exit_reason == DUNE_EXIT_SIGNAL);
-	return r;
-}
-
 /* Guest: rdmsr %r8 (LSTAR does not exit: the real MSR); vmcall. */
 GUEST_ASM(g_rdmsr, "mov %r8d, %ecx\n rdmsr\n vmcall\n");
 
@@ -81,18 +66,18 @@ static void test_bad_config_values(void)
 	c.star = 0xffffffffffffffffull;
 	fd = vcpu_create_run(&c, &run);
 	run.regs.r8 = MSR_LSTAR;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax | run.regs.rdx << 32, 0xffff800012345000ull);
 	run.regs.rip = PG(P_CODE);
 	run.regs.r8 = MSR_KGS_BASE;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax | run.regs.rdx << 32, 0x7fff00001000ull);
 	/* DUNE_RUN's registers are checked as strictly */
 	run.regs.rip = NONCANON;
 	errno = 0;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), -1);
+	IT_ASSERT_EQ(guest_run(fd, &run), -1);
 	IT_ASSERT_EQ(errno, EINVAL);
 	close(fd);
 	assert_no_msr_fault();
@@ -117,7 +102,7 @@ static void test_host_lstar_not_leaked(void)
 		memset(&run, 0, sizeof(run));
 		run.regs = c.regs;
 		run.regs.r8 = MSR_LSTAR;
-		IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+		IT_ASSERT_EQ(guest_run(fd, &run), 0);
 		IT_FAIL("non-canonical LSTAR accepted; the guest read LSTAR 0x%llx",
 			(unsigned long long)(run.regs.rax | run.regs.rdx << 32));
 	}
@@ -145,10 +130,10 @@ static uint64_t guest_wrmsr(uint32_t msr, uint64_t val)
 	fd = vcpu_create_run(&c, &run);
 	run.regs.r8 = msr;
 	run.regs.r9 = val;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	/* and run on: the value reaches the MSR at the next entry */
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	close(fd);
 	return run.regs.rbx;
@@ -183,20 +168,20 @@ static void test_sti_blocking_then_if0(void)
 
 	guest_setup();
 	fd = vcpu_new_asm(g_sti_start, g_sti_end, &run);
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT(run.regs.rflags & 0x200);
 	run.regs.rflags = 0x2;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 7);
 	/* and once more in the shadow, RIP and IF changed */
 	run.regs.rip = PG(P_CODE);
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	run.regs.rflags = 0x2;
 	run.regs.rip = PG(P_CODE) + 1;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 4);
 	close(fd);
@@ -211,13 +196,13 @@ static void test_sti_blocking_rip_kept(void)
 	guest_setup();
 	fd = vcpu_new_asm(g_sti_load_start, g_sti_load_end, &run);
 	run.regs.rsi = PG(P_HOLE);
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FAULT);
 	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 1);
 	IT_ASSERT(run.regs.rflags & 0x200);
 	run.regs.rsi = PG(P_DATA);
 	run.regs.rflags = 0x2;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	close(fd);
 }
@@ -247,12 +232,12 @@ static void test_movss_blocking_then_tf(void)
 	idt_set(1, GADDR(g_movss, g_movss_db));
 	fd = vcpu_create_run(&c, &run);
 	run.regs.rsi = PG(P_HOLE);
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FAULT);
 	IT_ASSERT_EQ(run.regs.rip, PG(P_CODE) + 4);
 	run.regs.rsi = PG(P_DATA);
 	run.regs.rflags |= 0x100;
-	IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	/* (Bochs takes the trap before the load, hardware after it) */
 	IT_ASSERT_EQ(run.regs.rbx, 0xdb);
@@ -315,7 +300,7 @@ static void test_sysenter_esp_per_cpu(void)
 
 			pin(cpu);
 			run.regs.rip = PG(P_CODE);
-			IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+			IT_ASSERT_EQ(guest_run(fd, &run), 0);
 			IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 			IT_ASSERT_EQ(read_msr_on(cpu, MSR_SYSENTER_ESP, &after), 8);
 			if (after != before[cpu])
@@ -458,7 +443,7 @@ static void test_watchpoint_kept(void)
 	for (int i = 0; i < 3; i++) {
 		run.regs.rip = PG(P_CODE);
 		run.regs.rsp = BASE + 0x200000;
-		IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+		IT_ASSERT_EQ(guest_run(fd, &run), 0);
 		IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 		IT_ASSERT_EQ(run.regs.rip, GADDR(g_step, g_step_db) + 3);
 		watched = 2 + i;
@@ -500,10 +485,10 @@ static void test_entry_with_mitigations(void)
 		run.regs.rip = PG(P_CODE);
 		run.regs.rsi = PG(P_DATA);
 		run.regs.r12 = 3;
-		IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+		IT_ASSERT_EQ(guest_run(fd, &run), 0);
 		IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 		while (run.regs.r12) {
-			IT_ASSERT_EQ(run_vcpu(fd, &run), 0);
+			IT_ASSERT_EQ(guest_run(fd, &run), 0);
 			IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 		}
 	}

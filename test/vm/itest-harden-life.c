@@ -36,16 +36,11 @@ static int dmesg_count(const char *pat)
 	return n;
 }
 
-/*
- * Run the guest's vmcall.  DUNE_EXIT_SIGNAL (a signal or task work, e.g.
- * the scheduler's, pending) means: call again.
- */
+/* Run the guest's vmcall (guest_run() runs again for DUNE_EXIT_SIGNAL). */
 static void run_vmcall(int fd, struct dune_run *run)
 {
 	run->regs.rip = PG(P_CODE);
-	do
-		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, run), 0);
-	while (run->exit_reason == DUNE_EXIT_SIGNAL);
+	IT_ASSERT_EQ(guest_run(fd, run), 0);
 	IT_ASSERT_EQ(run->exit_reason, DUNE_EXIT_VMCALL);
 }
 

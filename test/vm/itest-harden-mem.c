@@ -49,13 +49,10 @@ static void set_slot(int index, uint64_t gpa, uint64_t hva, uint64_t size)
 	IT_ASSERT_EQ(ioctl(dev_fd, DUNE_SET_SLOT, &s), 0);
 }
 
-/* DUNE_RUN until the guest's VMCALL; a return for a signal or task work
- * (DUNE_EXIT_SIGNAL) just runs again, as libdune does. */
+/* DUNE_RUN until the guest's VMCALL (see guest_run()). */
 static void run_to_vmcall(int fd, struct dune_run *run)
 {
-	do
-		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, run), 0);
-	while (run->exit_reason == DUNE_EXIT_SIGNAL);
+	IT_ASSERT_EQ(guest_run(fd, run), 0);
 	IT_ASSERT_EQ(run->exit_reason, DUNE_EXIT_VMCALL);
 }
 

@@ -47,7 +47,7 @@ static void test_vmcall_from_ring3_is_ud(void)
 	idt_set(6, GADDR(g_r3, g_r3_ud));
 	fd = vcpu_new_asm(g_r3_start, g_r3_end, &run);
 	run.regs.rdi = BASE + 0x1c0000;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	/* the only VMCALL that comes out is the #UD handler's, at CPL 0 */
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax, 0x600d);
@@ -56,7 +56,7 @@ static void test_vmcall_from_ring3_is_ud(void)
 	IT_ASSERT_EQ(run.regs.rip, GADDR(g_r3, g_r3_ud_done));
 	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
 	IT_ASSERT_EQ(st.by_reason[18], 2);	/* both VMCALLs exited ... */
-	IT_ASSERT_EQ(st.user_exits, 1);		/* ... one reached us */
+	IT_ASSERT_EQ(st.user_exits, 1 + guest_signal_exits); /* one reached us */
 	close(fd);
 }
 
@@ -115,18 +115,18 @@ static void test_lstar_without_exits(void)
 	fd = vcpu_create_run(&c, &run);
 	run.regs.rsi = v2;
 	run.regs.rdi = star;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ((uint32_t)run.regs.rax | run.regs.rdx << 32, v1);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ((uint32_t)run.regs.rax | run.regs.rdx << 32, v2);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ((uint32_t)run.regs.rax | run.regs.rdx << 32, star);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax, 0x13);
 	IT_ASSERT_EQ(run.regs.rbx, GADDR(g_lstar, g_lstar_bad));
@@ -184,14 +184,14 @@ static void test_fsgs_base_without_exits(void)
 	fd = vcpu_new_asm(g_fsgs_start, g_fsgs_end, &run);
 	run.regs.rsi = PG(P_DATA);
 	run.regs.rdi = PG(P_DATA) + 16;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	if (run.regs.rax == 0xbad)
 		IT_FAIL("guest fault at %#llx (cr2 %#llx); FS_BASE read back %#llx, GS_BASE %#llx",
 			run.regs.rbx, run.regs.rcx, run.regs.r8, run.regs.r9);
 	IT_ASSERT_EQ(run.regs.r8, PG(P_DATA));
 	IT_ASSERT_EQ(run.regs.r9, PG(P_DATA) + 16);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.r8, fs);
 	IT_ASSERT_EQ(run.regs.r9, gs);
@@ -250,18 +250,18 @@ static void test_pcid(void)
 	run.regs.rsi = noflush | pcid;
 	run.regs.rdi = PG(P_DATA);
 	run.regs.r8 = PG(P_DATA) + 8;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT(run.regs.rax & (1 << 17));
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT(run.regs.rcx & (1 << 17));
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax, PG(0) | pcid);
 	IT_ASSERT_EQ(run.regs.rbx, 0x5151);
 	if (caps.flags & DUNE_CAP_INVPCID) {
-		IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+		IT_ASSERT_EQ(guest_run(fd, &run), 0);
 		IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	}
 	close(fd);
@@ -269,9 +269,9 @@ static void test_pcid(void)
 	/* without the flag: no PCIDE, and CPUID does not offer PCID */
 	config_asm(&c, g_pcid_start, g_pcid_end);
 	fd = vcpu_create_run(&c, &run);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.regs.rax & (1 << 17), 0);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.regs.rcx & (1 << 17), 0);
 	close(fd);
 }
@@ -314,13 +314,13 @@ static void test_inject_interrupt(void)
 	idt_set(0x50, GADDR(g_irq, g_irq_handler));
 	fd = vcpu_new_asm(g_irq_start, g_irq_end, &run);
 	run.regs.rflags = 0x202;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rip, GADDR(g_irq, g_irq_next));
 
 	/* IF = 1: the handler runs before the guest's next instruction */
 	run.inject_vector = 0x50;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.inject_vector, 0);
 	IT_ASSERT_EQ(run.regs.rax, 0x50);
@@ -328,28 +328,28 @@ static void test_inject_interrupt(void)
 	IT_ASSERT_EQ(run.regs.rbx, 0);
 	IT_ASSERT(run.regs.rdx & 0x200);
 	IT_ASSERT_EQ(run.regs.rflags & 0x200, 0); /* interrupt gate */
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.regs.rbx, 1);
 	IT_ASSERT_EQ(run.regs.rax, 0x50);	/* no second delivery */
 
 	/* IF = 0: not delivered across VMCALLs, still pending */
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.regs.rflags & 0x200, 0);
 	run.regs.rax = 0;
 	run.inject_vector = 0x50;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.inject_vector, 0x50);
 	IT_ASSERT_EQ(run.regs.rax, 0);
 	IT_ASSERT_EQ(run.regs.rip, GADDR(g_irq, g_irq_sti));
 	/* STI, then one instruction in its shadow, then the interrupt */
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.inject_vector, 0);
 	IT_ASSERT_EQ(run.regs.rax, 0x50);
 	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_irq, g_irq_after_sti));
 	IT_ASSERT_EQ(run.regs.rbx, 2);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.regs.rbx, 3);
 	IT_ASSERT_EQ(ioctl(fd, DUNE_GET_STATS, &st), 0);
 	IT_ASSERT(st.by_reason[7] >= 1);	/* interrupt window */
@@ -412,20 +412,20 @@ static void test_inject_after_pending_exception(void)
 	idt_set(13, GADDR(g_ord, g_ord_gp));
 	idt_set(0x50, GADDR(g_ord, g_ord_irq));
 	fd = vcpu_new_asm(g_ord_start, g_ord_end, &run);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	run.inject_vector = 0x50;
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax, 0xd);
 	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_ord, g_ord_in));
 	IT_ASSERT_EQ(run.inject_vector, 0x50);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rax, 0x50);
 	IT_ASSERT_EQ(run.regs.rcx, GADDR(g_ord, g_ord_after));
 	IT_ASSERT_EQ(run.inject_vector, 0);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
 	IT_ASSERT_EQ(run.regs.rbx, 7);
 	close(fd);

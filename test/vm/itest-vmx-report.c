@@ -20,7 +20,7 @@ static void run_dying_guest(void)
 	int fd;
 
 	fd = vcpu_new(code, sizeof(code), &run);
-	IT_ASSERT_EQ(ioctl(fd, DUNE_RUN, &run), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
 	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_FATAL);
 	close(fd);
 }

@@ -42,6 +42,29 @@
 
 static int dev_fd = -1;
 
+/*
+ * How many times guest_run() ran the guest again after DUNE_EXIT_SIGNAL:
+ * tests that count exits to user space add it.
+ */
+static unsigned long guest_signal_exits;
+
+/*
+ * DUNE_RUN until the guest exits for a reason of its own.  DUNE_EXIT_SIGNAL
+ * (a pending signal or task work, which Linux may queue at any tick: 6.12
+ * has periodic memory-scan work) says only "call again", as libdune does.
+ */
+static inline int guest_run(int fd, struct dune_run *run)
+{
+	int r;
+
+	for (;;) {
+		r = ioctl(fd, DUNE_RUN, run);
+		if (r || run->exit_reason != DUNE_EXIT_SIGNAL)
+			return r;
+		guest_signal_exits++;
+	}
+}
+
 static inline void guest_setup(void)
 {
 	uint64_t *pml4 = (uint64_t *)PG(0), *pdpt = (uint64_t *)PG(1);
