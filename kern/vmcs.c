@@ -17,6 +17,7 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/smp.h>
+#include <asm/nospec-branch.h>
 
 #include "dune.h"
 #include "vmcs.h"
@@ -114,6 +115,13 @@ bool loaded_vmcs_load(struct loaded_vmcs *lv)
 	if (this_cpu_read(current_vmcs) != lv->vmcs) {
 		vmcs_load(__pa(lv->vmcs));
 		this_cpu_write(current_vmcs, lv->vmcs);
+		/*
+		 * Another vCPU (maybe another process's) ran here last: its
+		 * branch predictions must not steer this one, as KVM does on
+		 * a VMCS switch (a no-op unless the kernel's Spectre v2
+		 * mitigation asks for IBPB).
+		 */
+		indirect_branch_prediction_barrier();
 	}
 	return moved;
 }
