@@ -36,24 +36,6 @@ static void enter(void)
 	IT_ASSERT(dune_active());
 }
 
-/* Run @fn in a child; its wait status. */
-static int in_child(void (*fn)(void))
-{
-	pid_t pid;
-	int st;
-
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		fn();
-		fflush(NULL);
-		_exit(0);
-	}
-	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
-	return st;
-}
-
 static void test_hello(void)
 {
 	struct dune_stats s1, s2;
@@ -599,7 +581,7 @@ static void test_many_enter_exit(void)
 
 	/* warm up: module and slab caches reach their steady state */
 	for (i = 0; i < 20; i++) {
-		st = in_child(enter_and_leave);
+		st = itest_in_child(enter_and_leave);
 		IT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 	/*
@@ -611,7 +593,7 @@ static void test_many_enter_exit(void)
 	dune_counters_read(counters);
 	before = mem_available_kb();
 	for (i = 0; i < cycles; i++) {
-		st = in_child(enter_and_leave);
+		st = itest_in_child(enter_and_leave);
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			IT_FAIL("child %d: wait status 0x%x", i, st);
 	}

@@ -449,21 +449,19 @@ static void traced_dune_child(void)
 	_exit(0);
 }
 
-static void test_host_watchpoint_survives_guest(void)
+/*
+ * @pid stopped itself (SIGSTOP) under PTRACE_TRACEME: set a hardware
+ * write watchpoint on @addr in it (DR0; DR7: L0, write, 8 bytes) and let
+ * it run to a clean exit.  Returns how many SIGTRAPs the watchpoint gave.
+ */
+static int watch_until_exit(pid_t pid, const volatile void *addr)
 {
 	int st, traps = 0;
-	pid_t pid;
 
-	pin_cpu0();
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0)
-		traced_dune_child();
 	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
 	IT_ASSERT(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
-	/* DR0 = &watched; DR7: L0, write, 8 bytes */
 	IT_ASSERT_EQ(ptrace(PTRACE_POKEUSER, pid,
-			    offsetof(struct user, u_debugreg[0]), &watched), 0);
+			    offsetof(struct user, u_debugreg[0]), addr), 0);
 	IT_ASSERT_EQ(ptrace(PTRACE_POKEUSER, pid,
 			    offsetof(struct user, u_debugreg[7]),
 			    0x1 | (0x1 << 16) | (0x2 << 18)), 0);
@@ -478,7 +476,19 @@ static void test_host_watchpoint_survives_guest(void)
 	}
 	IT_ASSERT(WIFEXITED(st));
 	IT_ASSERT_EQ(WEXITSTATUS(st), 0);
-	IT_ASSERT_EQ(traps, ROUNDS);
+	return traps;
+}
+
+static void test_host_watchpoint_survives_guest(void)
+{
+	pid_t pid;
+
+	pin_cpu0();
+	pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0)
+		traced_dune_child();
+	IT_ASSERT_EQ(watch_until_exit(pid, &watched), ROUNDS);
 }
 
 /* Single-step one instruction, leaving DR6.BS as the CPU set it. */
@@ -518,8 +528,8 @@ static void traced_native_child(void)
  */
 static void test_guest_dr6_not_left_to_host(void)
 {
-	int st, traps = 0, complaints;
 	struct dune_run run;
+	int complaints;
 	pid_t pid;
 	int fd;
 
@@ -536,25 +546,7 @@ static void test_guest_dr6_not_left_to_host(void)
 	IT_ASSERT(pid >= 0);
 	if (pid == 0)
 		traced_native_child();
-	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
-	IT_ASSERT(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
-	IT_ASSERT_EQ(ptrace(PTRACE_POKEUSER, pid,
-			    offsetof(struct user, u_debugreg[0]), &buf[0]), 0);
-	IT_ASSERT_EQ(ptrace(PTRACE_POKEUSER, pid,
-			    offsetof(struct user, u_debugreg[7]),
-			    0x1 | (0x1 << 16) | (0x2 << 18)), 0);
-	IT_ASSERT_EQ(ptrace(PTRACE_CONT, pid, 0, 0), 0);
-	for (;;) {
-		IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
-		if (!WIFSTOPPED(st))
-			break;
-		IT_ASSERT_EQ(WSTOPSIG(st), SIGTRAP);
-		traps++;
-		IT_ASSERT_EQ(ptrace(PTRACE_CONT, pid, 0, 0), 0);
-	}
-	IT_ASSERT(WIFEXITED(st));
-	IT_ASSERT_EQ(WEXITSTATUS(st), 0);
-	IT_ASSERT(traps >= 1);
+	IT_ASSERT(watch_until_exit(pid, &buf[0]) >= 1);
 	IT_ASSERT_EQ(kernel_complaints(), complaints);
 	close(fd);
 }

@@ -452,20 +452,11 @@ static void with_params_restored(void (*body)(void))
 	};
 	long saved[5];
 	size_t i;
-	pid_t pid;
 	int st;
 
 	for (i = 0; i < 5; i++)
 		saved[i] = dune_param(names[i]);
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		body();
-		fflush(NULL);
-		_exit(0);
-	}
-	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	st = itest_in_child(body);
 	for (i = 0; i < 5; i++)
 		dune_param_set(names[i], saved[i]);
 	IT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -643,18 +634,8 @@ static void test_memcg_charged(void)
 /* kept in a separate cgroup dir per run: remove it once the child is gone */
 static void test_memcg(void)
 {
-	pid_t pid;
-	int st;
+	int st = itest_in_child(test_memcg_charged);
 
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		test_memcg_charged();
-		fflush(NULL);
-		_exit(0);
-	}
-	IT_ASSERT_EQ(waitpid(pid, &st, 0), pid);
 	itest_sh("rmdir /sys/fs/cgroup/dune-itest");
 	IT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

@@ -73,6 +73,26 @@ static inline int itest_sh(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
+/* Run @fn in a child of its own; its wait status. */
+static inline int itest_in_child(void (*fn)(void))
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		IT_FAIL("fork: %s", strerror(errno));
+	if (pid == 0) {
+		fn();
+		fflush(NULL);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		IT_FAIL("waitpid: %s", strerror(errno));
+	return st;
+}
+
 /*
  * Run @fn in a child with stderr going to a file: its wait status, and
  * what it wrote to stderr in @err (for tests of error reports).
