@@ -15,7 +15,6 @@
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
-#include <asm/nospec-branch.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/trapnr.h>
@@ -426,7 +425,8 @@ static void vcpu_set_events(struct dune_vcpu *vcpu)
  * One VM entry and exit, with interrupts off around it.  Everything the
  * hardware does not switch is switched here: the syscall MSRs and
  * KERNEL_GS_BASE, CR2, the GDT limit (SDM 28.5.2 sets it to 0xffff), and
- * the segment, LDT and debug registers of vcpu_host_restore().
+ * the segment and LDT registers (vcpu_host_restore()) and the debug
+ * registers (guest_debug_exit()).
  */
 static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 {
