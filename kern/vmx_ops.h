@@ -36,15 +36,23 @@ static __always_inline bool __vmx_check(const char *insn, bool cf, bool zf,
 	return false;
 }
 
+/*
+ * VMXON, VMCLEAR and VMPTRLD take one operand: the 64-bit physical
+ * address of a region, in memory.
+ */
+#define __vmx_insn_pa(insn, name, pa)                                    \
+	({                                                               \
+		bool __cf, __zf;                                         \
+		asm volatile(insn " %2"                                  \
+			     : "=@ccc"(__cf), "=@ccz"(__zf)              \
+			     : "m"(pa)                                   \
+			     : "memory");                                \
+		__vmx_check(name, __cf, __zf, pa, 0);                    \
+	})
+
 static inline bool vmx_on(u64 vmxon_pa)
 {
-	bool cf, zf;
-
-	asm volatile("vmxon %2"
-		     : "=@ccc"(cf), "=@ccz"(zf)
-		     : "m"(vmxon_pa)
-		     : "memory");
-	return __vmx_check("VMXON", cf, zf, vmxon_pa, 0);
+	return __vmx_insn_pa("vmxon", "VMXON", vmxon_pa);
 }
 
 static inline void vmx_off(void)
@@ -54,24 +62,12 @@ static inline void vmx_off(void)
 
 static inline bool vmcs_clear(u64 vmcs_pa)
 {
-	bool cf, zf;
-
-	asm volatile("vmclear %2"
-		     : "=@ccc"(cf), "=@ccz"(zf)
-		     : "m"(vmcs_pa)
-		     : "memory");
-	return __vmx_check("VMCLEAR", cf, zf, vmcs_pa, 0);
+	return __vmx_insn_pa("vmclear", "VMCLEAR", vmcs_pa);
 }
 
 static inline bool vmcs_load(u64 vmcs_pa)
 {
-	bool cf, zf;
-
-	asm volatile("vmptrld %2"
-		     : "=@ccc"(cf), "=@ccz"(zf)
-		     : "m"(vmcs_pa)
-		     : "memory");
-	return __vmx_check("VMPTRLD", cf, zf, vmcs_pa, 0);
+	return __vmx_insn_pa("vmptrld", "VMPTRLD", vmcs_pa);
 }
 
 static __always_inline unsigned long __vmcs_readl(unsigned long field)
