@@ -79,6 +79,23 @@ static void acct_drop(struct dune_acct *a)
 	}
 }
 
+/*
+ * One more object in a process's count @proc and a user's count @user,
+ * each within its limit: -EMFILE over the process's, -EAGAIN over the
+ * user's.  Under acct_lock.
+ */
+static int acct_add(unsigned int *proc, unsigned int proc_max,
+		    unsigned int *user, unsigned int user_max)
+{
+	if (*proc >= proc_max)
+		return -EMFILE;
+	if (*user >= user_max)
+		return -EAGAIN;
+	(*proc)++;
+	(*user)++;
+	return 0;
+}
+
 int acct_ctx_charge(struct dune_ctx *ctx)
 {
 	struct dune_acct *proc, *user;
@@ -89,14 +106,10 @@ int acct_ctx_charge(struct dune_ctx *ctx)
 	user = acct_get(NULL, current_uid());
 	if (!proc || !user)
 		goto out;
-	r = -EMFILE;
-	if (proc->nr_contexts >= READ_ONCE(max_contexts_per_process))
+	r = acct_add(&proc->nr_contexts, READ_ONCE(max_contexts_per_process),
+		     &user->nr_contexts, READ_ONCE(max_contexts_per_user));
+	if (r)
 		goto out;
-	r = -EAGAIN;
-	if (user->nr_contexts >= READ_ONCE(max_contexts_per_user))
-		goto out;
-	proc->nr_contexts++;
-	user->nr_contexts++;
 	ctx->acct_proc = proc;
 	ctx->acct_user = user;
 	atomic_inc(&dune_stats.contexts);
@@ -130,14 +143,10 @@ int acct_vcpu_charge(struct dune_ctx *ctx, struct dune_acct **userp)
 	user = acct_get(NULL, current_uid());
 	if (!user)
 		goto out;
-	r = -EMFILE;
-	if (proc->nr_vcpus >= READ_ONCE(max_vcpus_per_process))
+	r = acct_add(&proc->nr_vcpus, READ_ONCE(max_vcpus_per_process),
+		     &user->nr_vcpus, READ_ONCE(max_vcpus_per_user));
+	if (r)
 		goto out;
-	r = -EAGAIN;
-	if (user->nr_vcpus >= READ_ONCE(max_vcpus_per_user))
-		goto out;
-	proc->nr_vcpus++;
-	user->nr_vcpus++;
 	*userp = user;
 	atomic_inc(&dune_stats.vcpus);
 	r = 0;
