@@ -48,6 +48,15 @@ PROG_SRCS := $(wildcard apps/*.c) $(wildcard test/vm/*.c) $(wildcard bench/*.c)
 PROGS := $(patsubst %.c,$(B)/bin/%,$(notdir $(PROG_SRCS)))
 PROG_LIBS := -lpthread
 
+# Fidelity programs (test/fidelity/fid-NAME.c) know nothing of Dune: each
+# is built as fid-NAME (native) and fid-NAME.dune (the same object plus
+# enter.c, which enters Dune mode from a constructor); itest-fidelity
+# compares the two runs.
+FID_SRCS := $(wildcard test/fidelity/fid-*.c)
+FID_PROGS := $(patsubst test/fidelity/%.c,$(B)/bin/%,$(FID_SRCS))
+FID_PROGS += $(addsuffix .dune,$(FID_PROGS))
+FID_LIBS := -lpthread -lrt -lm
+
 UNIT_SRCS := $(wildcard test/unit/*_test.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 # kern/ files that are pure logic and unit-tested on the host
@@ -87,7 +96,7 @@ kmod:
 		DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
 
 lib: $(LIBDUNE)
-progs: $(PROGS)
+progs: $(PROGS) $(FID_PROGS)
 
 $(LIBDUNE): $(LIBDUNE_OBJS)
 	@rm -f $@
@@ -121,6 +130,19 @@ $(B)/obj/prog/%.o: %.c
 $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBDUNE) $(PROG_LIBS)
+
+.SECONDARY: $(B)/obj/fid/enter.o
+$(B)/obj/fid/%.o: test/fidelity/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/bin/fid-%: $(B)/obj/fid/fid-%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(FID_LIBS)
+
+$(B)/bin/fid-%.dune: $(B)/obj/fid/fid-%.o $(B)/obj/fid/enter.o $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(B)/obj/fid/enter.o $< -o $@ $(LIBDUNE) $(FID_LIBS)
 
 $(B)/unit/%: test/unit/%.c test/unit/unit.h $(KERN_PURE) $(LIBDUNE_SRCS) $(wildcard kern/*.h libdune/*.h include/dune/*.h)
 	@mkdir -p $(dir $@)

@@ -171,31 +171,16 @@ out:
 	return found;
 }
 
-/*
- * Send ourselves SIGSEGV for @addr as a fault would: like Linux's
- * force_sig, a blocked or ignored SIGSEGV is reset to the default first.
- */
-static void send_segv(uint64_t addr, int code)
+static void send_segv(struct dune_thread *t, uint64_t addr, int code,
+		      uint64_t err)
 {
-	struct dune_ksigaction sa;
 	struct dune_ksiginfo info;
-	uint64_t bit = 1ull << (SIGSEGV - 1), blocked = 0;
 
-	dune_sys4(SYS_rt_sigaction, SIGSEGV, 0, (long)&sa, sizeof(bit));
-	dune_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked,
-		  sizeof(bit));
-	if ((blocked & bit) || sa.handler == SIG_IGN) {
-		sa.handler = SIG_DFL;
-		dune_sys4(SYS_rt_sigaction, SIGSEGV, (long)&sa, 0, sizeof(bit));
-		dune_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bit, 0,
-			  sizeof(bit));
-	}
 	dune_bzero(&info, sizeof(info));
 	info.signo = SIGSEGV;
 	info.code = code;
 	info.addr = addr;
-	dune_sys4(SYS_rt_tgsigqueueinfo, dune_sys0(SYS_getpid),
-		  dune_sys0(SYS_gettid), SIGSEGV, (long)&info);
+	dune_force_signal(t, &info, 14, err, addr);
 }
 
 /*
@@ -204,12 +189,13 @@ static void send_segv(uint64_t addr, int code)
  * SEGV_MAPERR); if it is mapped but not executable, we send SEGV_ACCERR
  * as Linux would.  Executable by now: a race, run again.
  */
-static void exec_fault(uint64_t addr)
+static void exec_fault(struct dune_thread *t, uint64_t addr)
 {
 	touch_read(addr);
 	if (addr_executable(addr) == 1)
 		return;
-	send_segv(addr, SEGV_ACCERR);
+	/* present, user, instruction fetch: what the CPU would report */
+	send_segv(t, addr, SEGV_ACCERR, 0x15);
 }
 
 /*
@@ -238,7 +224,7 @@ static void handle_fault(struct dune_thread *t)
 	if (run->fault_flags & DUNE_FAULT_WRITE)
 		touch_write(addr);
 	else if (run->fault_flags & DUNE_FAULT_EXEC)
-		exec_fault(addr);
+		exec_fault(t, addr);
 	else
 		touch_read(addr);
 }

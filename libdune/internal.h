@@ -74,6 +74,11 @@ struct dune_thread {
 	uint8_t *fpu_area;		/* 64-byte aligned, dune_proc.fpu_size */
 	bool lstar_user;		/* LSTAR is dune_user_syscall_stub */
 	uint64_t sig_pending;		/* bit n-1: inject signal n */
+	/*
+	 * What Linux keeps in thread.trap_nr, error_code and cr2: set by the
+	 * last fault that raised a signal, shown in every signal frame.
+	 */
+	uint64_t sig_trapno, sig_err, sig_cr2;
 	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
 	uint32_t pcid_gen[4096];
 };
@@ -198,6 +203,10 @@ void dune_user_syscall(struct dune_tf *tf);
 dune_intr_cb dune_signal_cb(unsigned int vec);
 /* The host loop: the next signal to inject, or 0. */
 unsigned int dune_signal_next(struct dune_thread *t);
+
+/* sigforce.c */
+void dune_force_signal(struct dune_thread *t, const struct dune_ksiginfo *info,
+		       uint64_t trapno, uint64_t err, uint64_t cr2);
 
 /* page.c: the pool is reserved before the layout, placed after it */
 #define DUNE_POOL_SIZE		(1ull << 30)	/* address space, not memory */
