@@ -39,8 +39,23 @@ override CFLAGS += -std=gnu11 $(WFLAGS) -Iinclude -Ilibdune -D_GNU_SOURCE
 
 LIBDUNE_SRCS := $(filter-out libdune/asm-offsets.c,$(wildcard libdune/*.c)) \
 	$(wildcard libdune/*.S)
+# preload.c (dune-run's constructor) goes into libdune.so only.
+LIBDUNE_SRCS := $(filter-out libdune/preload.c,$(LIBDUNE_SRCS))
 LIBDUNE_OBJS := $(patsubst %,$(B)/obj/%.o,$(LIBDUNE_SRCS))
 LIBDUNE := libdune/libdune.a
+
+# libdune.so: the same sources (plus preload.c) built as PIC in their own
+# tree.  Internals are hidden (only dune.h's API is exported) and TLS is
+# initial-exec, and the library is linked with -z now: the host loop and
+# the trap code must never reach __tls_get_addr or a lazily bound PLT
+# entry, both of which may use vector registers (raw.h).
+SO_NAME := libdune.so.0
+LIBDUNE_SO := $(B)/lib/$(SO_NAME)
+LIBDUNE_PIC_OBJS := $(patsubst %,$(B)/pic/%.o,$(LIBDUNE_SRCS) libdune/preload.c)
+PIC_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec
+SO_LDFLAGS := -shared -Wl,-soname,$(SO_NAME) -Wl,-z,now -Wl,-z,relro \
+	-Wl,-Bsymbolic-functions \
+	-Wl,-z,noexecstack -Wl,--no-undefined
 
 # Every .c in these folders is one program, installed into build/bin/ and
 # copied into the emulated machine by tools/dune-vm.
@@ -95,12 +110,25 @@ kmod:
 	@$(MAKE) -s -C /usr/src/linux-headers-$(KVER) M=$(ROOT)/$(B)/kmod/$(KVER) \
 		DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
 
-lib: $(LIBDUNE)
+lib: $(LIBDUNE) $(LIBDUNE_SO)
 progs: $(PROGS) $(FID_PROGS)
 
 $(LIBDUNE): $(LIBDUNE_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+$(LIBDUNE_SO): $(LIBDUNE_PIC_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SO_LDFLAGS) $^ -o $@ -lpthread
+	ln -sfn $(SO_NAME) $(B)/lib/libdune.so
+
+$(B)/pic/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/pic/%.S.o: %.S $(B)/gen/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIC_CFLAGS) -I$(B)/gen -MMD -MP -c $< -o $@
 
 $(B)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -130,6 +158,24 @@ $(B)/obj/prog/%.o: %.c
 $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBDUNE) $(PROG_LIBS)
+
+# Programs linked with libdune.so instead of libdune.a (run path
+# $ORIGIN/../lib: build/lib next to build/bin, PREFIX/lib next to
+# PREFIX/bin); tools/dune-vm ships the library with them.
+SO_PROGS := $(B)/bin/dune-run $(B)/bin/dune-run-probe
+$(SO_PROGS): $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -L$(B)/lib -ldune -Wl,-rpath,'$$ORIGIN/../lib'
+
+# The emulated machine's busybox is static, which dune-run refuses: the
+# host's dynamically linked true, cat, echo and dash go with the tests as
+# dyn-true, dyn-cat, dyn-echo and dyn-sh (dune-vm ships their libraries).
+DYN_PROGS := $(addprefix $(B)/bin/dyn-,true cat echo sh)
+progs: $(DYN_PROGS)
+$(B)/bin/dyn-sh: /bin/dash
+$(B)/bin/dyn-%: /bin/%
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 .SECONDARY: $(B)/obj/fid/enter.o
 $(B)/obj/fid/%.o: test/fidelity/%.c
@@ -222,7 +268,7 @@ clean:
 	rm -rf $(B) $(LIBDUNE)
 	-$(MAKE) -C $(KDIR) M=$(ROOT)/kern clean >/dev/null 2>&1
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/pic -name '*.d' 2>/dev/null)
 
 # Shell helpers that run inside the emulated machine
 SCRIPTS := $(patsubst test/vm/%.sh,$(B)/bin/%,$(wildcard test/vm/*.sh))
