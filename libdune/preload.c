@@ -61,6 +61,8 @@ static void __attribute__((constructor(101))) dune_run_preload(void)
 
 	if (!env_on("DUNE_RUN"))
 		return;
+	if (env_on("DUNE_RUN_STATS"))
+		dune_stats_enable();
 	if (!dune_init_and_enter())
 		return;
 	err = errno;
