@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
-#   make              build everything: kern/dune.ko, libdune/libdune.a, apps,
+#   make              build everything: kern/dune.ko, libdune/libdune.a,
+#                     build/lib/libdune.so, apps (build/bin/dune-run, ...),
 #                     tests, benchmarks
 #   make check        unit tests on the host + integration tests in the
 #                     emulated VT-x machine (all configurations)
@@ -11,8 +12,9 @@
 #                     build/kmod/v/ (used by tools/dune-vm)
 #   make WERROR=0     do not turn warnings into errors
 #   make install      dune.ko to /lib/modules/<kver>/extra (then depmod),
-#                     libdune.a, headers and dune.pc under PREFIX
-#                     (/usr/local); DESTDIR=dir stages it all (no depmod)
+#                     libdune.a, libdune.so, dune-run, headers and dune.pc
+#                     under PREFIX (/usr/local); DESTDIR=dir stages it all
+#                     (no depmod)
 #   make dkms-install sources to /usr/src/dune-<version> for dkms, which
 #                     builds and installs dune.ko for every kernel
 #   make uninstall, make dkms-uninstall: the reverse
@@ -46,8 +48,9 @@ LIBDUNE := libdune/libdune.a
 
 # libdune.so: the same sources (plus preload.c) built as PIC in their own
 # tree.  Internals are hidden (only dune.h's API is exported) and TLS is
-# initial-exec, and the library is linked with -z now: the host loop and
-# the trap code must never reach __tls_get_addr or a lazily bound PLT
+# initial-exec, and the library is linked with -z now and
+# -Bsymbolic-functions (its calls to itself are direct): the host loop
+# and the trap code must never reach __tls_get_addr or a lazily bound PLT
 # entry, both of which may use vector registers (raw.h).
 SO_NAME := libdune.so.0
 LIBDUNE_SO := $(B)/lib/$(SO_NAME)
@@ -218,6 +221,9 @@ check-vm: all
 
 # ---- installing ----
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+# dune-run finds libdune.so.0 through its run path $ORIGIN/../lib, else
+# through the loader's own search (LIBDIR in /etc/ld.so.conf).
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 # The version dkms and pkg-config see: follows the uapi version.
@@ -235,8 +241,11 @@ install-module: module
 	install -D -m 644 kern/dune.ko $(DESTDIR)$(MODDIR)/dune.ko
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
-install-lib: lib
+install-lib: lib $(B)/bin/dune-run
 	install -D -m 644 $(LIBDUNE) $(DESTDIR)$(LIBDIR)/libdune.a
+	install -m 755 $(LIBDUNE_SO) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sfn $(SO_NAME) $(DESTDIR)$(LIBDIR)/libdune.so
+	install -D -m 755 $(B)/bin/dune-run $(DESTDIR)$(BINDIR)/dune-run
 	install -d $(DESTDIR)$(INCLUDEDIR)/dune $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dune/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -245,7 +254,8 @@ install-lib: lib
 
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/dune.ko $(DESTDIR)$(LIBDIR)/libdune.a \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc
+		$(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/libdune.so \
+		$(DESTDIR)$(BINDIR)/dune-run $(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/dune
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
