@@ -6,8 +6,15 @@
  * thread and in a fork child; "exec PROG ARGS..." then execs PROG.
  *
  *   dune-run-probe [thread] [fork] [ctor] [exec PROG ARGS...]
+ *
+ * For dune-run --stats: "syscalls N" makes N getppid calls in a thread
+ * that then exits; "live N" makes them in a thread that is still alive
+ * when the process exits.
  */
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -44,6 +51,21 @@ static void *thread_fn(void *arg)
 	return NULL;
 }
 
+static long nr_calls;
+static sem_t calls_done;
+
+static void *calls_fn(void *live)
+{
+	long i;
+
+	for (i = 0; i < nr_calls; i++)
+		syscall(SYS_getppid);
+	sem_post(&calls_done);
+	while (live)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	int i;
@@ -69,6 +91,20 @@ int main(int argc, char **argv)
 				_exit(0);
 			}
 			if (waitpid(p, &st, 0) != p || st)
+				return 3;
+		} else if ((!strcmp(argv[i], "syscalls") ||
+			    !strcmp(argv[i], "live")) && i + 1 < argc) {
+			bool live = !strcmp(argv[i], "live");
+			pthread_t th;
+
+			nr_calls = atol(argv[++i]);
+			sem_init(&calls_done, 0, 0);
+			if (pthread_create(&th, NULL, calls_fn,
+					   live ? &nr_calls : NULL))
+				return 3;
+			while (sem_wait(&calls_done))
+				;
+			if (!live && pthread_join(th, NULL))
 				return 3;
 		} else if (!strcmp(argv[i], "exec") && i + 1 < argc) {
 			fflush(stdout);
