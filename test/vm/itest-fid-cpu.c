@@ -3,7 +3,8 @@
  * CPU features in Dune mode where libdune's own code is involved (the
  * fidelity programs test/fidelity/fid-cpu-* cover what a plain program
  * sees): FS/GS bases changed with WRGSBASE around libdune's trap path and
- * ring 3, CR4 and CPUID agreeing, and PR_SET_TSC's #GP at the instruction.
+ * ring 3, CR4 and CPUID agreeing, PR_SET_TSC's #GP at the instruction,
+ * and int $0x80 next to a registered vector-0x80 handler.
  */
 #include <cpuid.h>
 #include <stdint.h>
@@ -183,11 +184,41 @@ static void test_tsc_faulting(void)
 	IT_ASSERT_EQ(gp_calls, 1);
 }
 
+static volatile int v80_calls;
+
+static void v80_handler(struct dune_tf *tf)
+{
+	v80_calls++;
+	tf->rax = 4321;
+}
+
+static long int80(long nr)
+{
+	long r;
+
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr) : "memory");
+	return r;
+}
+
+/* int $0x80: the i386 getpid; a registered handler for 0x80 comes first. */
+static void test_int80_handler(void)
+{
+	enter();
+	IT_ASSERT_EQ(int80(20), getpid());
+	IT_ASSERT_EQ(int80(0x7fff), -ENOSYS);
+	IT_ASSERT_EQ(dune_register_intr_handler(0x80, v80_handler), 0);
+	IT_ASSERT_EQ(int80(20), 4321);
+	IT_ASSERT_EQ(v80_calls, 1);
+	IT_ASSERT_EQ(dune_register_intr_handler(0x80, NULL), 0);
+	IT_ASSERT_EQ(int80(20), getpid());
+}
+
 static const struct itest tests[] = {
 	{ "gsbase_trap_handler", test_gsbase_trap_handler },
 	{ "gsbase_ring3", test_gsbase_ring3 },
 	{ "cr4_cpuid", test_cr4_cpuid },
 	{ "tsc_faulting", test_tsc_faulting },
+	{ "int80_handler", test_int80_handler },
 };
 
 ITEST_MAIN(tests)
