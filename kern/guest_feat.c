@@ -11,9 +11,10 @@
  *    thread has CPUID faulting on (arch_prctl ARCH_SET_CPUID);
  *  - RDTSC and RDTSCP fault (#GP) while the thread has PR_SET_TSC's
  *    PR_TSC_SIGSEGV, as CR4.TSD makes them fault at CPL 3;
- *  - the FS/GS bases are the guest's own across VM exits (the guest may
- *    write them with WRFSBASE/WRGSBASE or WRMSR, no exit), and the thread
- *    takes them at each system call (see guest_bases_to_thread).
+ *  - with DUNE_VCPU_THREAD_BASES, the FS/GS bases are the guest's own
+ *    across VM exits (the guest may write them with WRFSBASE/WRGSBASE or
+ *    WRMSR, no exit), and the thread takes them at each system call (see
+ *    guest_bases_to_thread).
  *
  * IA32_TSC_AUX (RDTSCP, RDPID) and XCR0 are not switched by VMX: the guest
  * reads the values Linux put there for the CPU and the thread.
@@ -62,18 +63,19 @@ void guest_bases_init(struct dune_vcpu *vcpu)
 
 /*
  * Right before an entry, IRQs off: @fs, @gs are the thread's bases now.
- * If they are not what the last exit left, Linux changed them meanwhile
- * (a forwarded arch_prctl, ptrace, a native signal handler's exit): the
- * guest takes them; otherwise it keeps its own.  RDTSC exiting follows
- * the thread's TIF_NOTSC (set by prctl, a forwarded system call).
+ * With DUNE_VCPU_THREAD_BASES, if they are not what the last exit left,
+ * Linux changed them meanwhile (a forwarded arch_prctl, ptrace): the
+ * guest takes them; otherwise it keeps its own.  Without it the guest
+ * always starts from the thread's.  RDTSC exiting follows the thread's
+ * TIF_NOTSC (set by prctl, a forwarded system call).
  */
 void guest_feat_enter(struct dune_vcpu *vcpu, u64 fs, u64 gs)
 {
 	u32 ctl = vcpu->ctl_cpu & ~CPU_BASED_RDTSC_EXITING;
 
-	if (fs != vcpu->thread_fs_base)
+	if (fs != vcpu->thread_fs_base || !vcpu->thread_bases)
 		vcpu->guest_fs_base = vcpu->thread_fs_base = fs;
-	if (gs != vcpu->thread_gs_base)
+	if (gs != vcpu->thread_gs_base || !vcpu->thread_bases)
 		vcpu->guest_gs_base = vcpu->thread_gs_base = gs;
 	vmcs_writel(GUEST_FS_BASE, vcpu->guest_fs_base);
 	vmcs_writel(GUEST_GS_BASE, vcpu->guest_gs_base);
@@ -94,7 +96,8 @@ void guest_feat_exit(struct dune_vcpu *vcpu)
 }
 
 /*
- * A system call (VMCALL at CPL 0): the thread takes the guest's bases, so
+ * A system call (VMCALL at CPL 0) of a vCPU made with
+ * DUNE_VCPU_THREAD_BASES (libdune's): the thread takes the guest's bases, so
  * arch_prctl(ARCH_GET_FS), a fork or a new thread see what the program
  * set with WRFSBASE/WRGSBASE.  Only here: ring 3 (libdune's sandbox) may
  * load other bases, and at other exits they may still be its; its
@@ -108,7 +111,7 @@ void guest_feat_exit(struct dune_vcpu *vcpu)
  */
 void guest_bases_to_thread(struct dune_vcpu *vcpu)
 {
-	if (!cpu_feature_enabled(X86_FEATURE_FSGSBASE))
+	if (!vcpu->thread_bases || !cpu_feature_enabled(X86_FEATURE_FSGSBASE))
 		return;
 	/* Both canonical: the VM entry checked them (SDM 26.3.1.2). */
 	preempt_disable();

@@ -710,7 +710,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 			return -EINVAL;
 	if (cfg.pad[0] || cfg.pad[1] || cfg.pad[2])
 		return -EINVAL;
-	if (cfg.flags & ~DUNE_VCPU_PCID)
+	if (cfg.flags & ~(DUNE_VCPU_PCID | DUNE_VCPU_THREAD_BASES))
 		return -EINVAL;
 	if (cfg.flags & DUNE_VCPU_PCID && !caps_has(&vmx_caps, DUNE_CAP_PCID))
 		return -EINVAL;
@@ -734,6 +734,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	vcpu->regs = cfg.regs;
 	vcpu->regs_dirty = true;
 	vcpu->pcide = cfg.flags & DUNE_VCPU_PCID;
+	vcpu->thread_bases = cfg.flags & DUNE_VCPU_THREAD_BASES;
 	vcpu->guest_kernel_gs_base = cfg.kernel_gs_base;
 	vcpu->guest_lstar = cfg.lstar;
 	vcpu->guest_star = cfg.star;

@@ -58,6 +58,7 @@ struct dune_vcpu {
 	u64 host_debugctl;		/* IA32_DEBUGCTL to restore at exit */
 
 	/* The CPU as the process sees it (guest_feat.c). */
+	bool thread_bases;			/* DUNE_VCPU_THREAD_BASES */
 	u64 guest_fs_base, guest_gs_base;	/* the guest's, kept across exits */
 	u64 thread_fs_base, thread_gs_base;	/* the thread's, as last left */
 

@@ -15,6 +15,7 @@
 #include <asm/processor-flags.h>
 
 #include "user-guest.h"
+#include "vcpu-guest.h"
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
@@ -213,7 +214,58 @@ static void test_int80_handler(void)
 	IT_ASSERT_EQ(int80(20), getpid());
 }
 
+/*
+ * The raw interface: a vCPU made with DUNE_VCPU_THREAD_BASES keeps the GS
+ * base it wrote across exits, the thread takes it at a VMCALL, and a base
+ * the thread gets from arch_prctl goes to the guest.  (Without the flag:
+ * itest-vcpu-features/fsgs_base_without_exits.)
+ */
+#define RDGS_TO_R9 "mov $" XSTR(MSR_GS_BASE_NR) ", %ecx\nrdmsr\n" \
+	"shl $32, %rdx\nor %rdx, %rax\nmov %rax, %r9\n"
+GUEST_ASM(g_tb,
+	  "mov $" XSTR(MSR_GS_BASE_NR) ", %ecx\n"
+	  "mov %rdi, %rax\n"
+	  "mov %rdi, %rdx\n"
+	  "shr $32, %rdx\n"
+	  "wrmsr\n"
+	  "vmcall\n"				/* 1: written */
+	  RDGS_TO_R9
+	  "vmcall\n"				/* 2: kept */
+	  RDGS_TO_R9
+	  "vmcall\n");				/* 3: the thread's new one */
+
+static void test_thread_bases_raw(void)
+{
+	struct dune_vcpu_config c;
+	unsigned long gs0, v = 0;
+	struct dune_run run;
+	int fd;
+
+	if (!have_fsgsbase()) {
+		printf("    (no FSGSBASE on this kernel: nothing to test)\n");
+		return;
+	}
+	guest_setup();
+	IT_ASSERT_EQ(syscall(SYS_arch_prctl, ARCH_GET_GS, &gs0), 0);
+	config_asm(&c, g_tb_start, g_tb_end);
+	c.flags |= DUNE_VCPU_THREAD_BASES;
+	fd = vcpu_create_run(&c, &run);
+	run.regs.rdi = 0x12345000;
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
+	IT_ASSERT_EQ(run.exit_reason, DUNE_EXIT_VMCALL);
+	IT_ASSERT_EQ(syscall(SYS_arch_prctl, ARCH_GET_GS, &v), 0);
+	IT_ASSERT_EQ(v, 0x12345000);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
+	IT_ASSERT_EQ(run.regs.r9, 0x12345000);
+	IT_ASSERT_EQ(syscall(SYS_arch_prctl, ARCH_SET_GS, 0x2000), 0);
+	IT_ASSERT_EQ(guest_run(fd, &run), 0);
+	IT_ASSERT_EQ(run.regs.r9, 0x2000);
+	IT_ASSERT_EQ(syscall(SYS_arch_prctl, ARCH_SET_GS, gs0), 0);
+	close(fd);
+}
+
 static const struct itest tests[] = {
+	{ "thread_bases_raw", test_thread_bases_raw },
 	{ "gsbase_trap_handler", test_gsbase_trap_handler },
 	{ "gsbase_ring3", test_gsbase_ring3 },
 	{ "cr4_cpuid", test_cr4_cpuid },
