@@ -109,32 +109,6 @@ static int handle_triple_fault(struct dune_vcpu *vcpu, struct dune_run *run)
 	return vcpu_fatal(vcpu, run, "triple fault in the guest");
 }
 
-/*
- * CPUID: the host's answer, with VMX hidden (the guest cannot use it),
- * PCID shown only to a vCPU running with CR4.PCIDE (it cannot set CR4
- * itself), INVPCID only if it does not raise #UD (DUNE_CAP_INVPCID).
- */
-static int handle_cpuid(struct dune_vcpu *vcpu, struct dune_run *run)
-{
-	u32 leaf = vcpu->regs.rax, sub = vcpu->regs.rcx;
-	u32 eax, ebx, ecx, edx;
-
-	cpuid_count(leaf, sub, &eax, &ebx, &ecx, &edx);
-	if (leaf == 1) {
-		ecx &= ~CPUID_BIT(X86_FEATURE_VMX);
-		if (!vcpu->pcide)
-			ecx &= ~CPUID_BIT(X86_FEATURE_PCID);
-	}
-	if (leaf == 7 && sub == 0 && !caps_has(&vmx_caps, DUNE_CAP_INVPCID))
-		ebx &= ~CPUID_BIT(X86_FEATURE_INVPCID);
-	vcpu->regs.rax = eax;
-	vcpu->regs.rbx = ebx;
-	vcpu->regs.rcx = ecx;
-	vcpu->regs.rdx = edx;
-	vcpu_skip_instruction(vcpu);
-	return 1;
-}
-
 /* HLT: nothing to wait for; give the CPU away and go on. */
 static int handle_hlt(struct dune_vcpu *vcpu, struct dune_run *run)
 {
@@ -152,6 +126,7 @@ static int handle_vmcall(struct dune_vcpu *vcpu, struct dune_run *run)
 {
 	if (vcpu->exit_cpl)
 		return inject_ud(vcpu, run);
+	guest_bases_to_thread(vcpu);
 	vcpu_skip_instruction(vcpu);
 	run->exit_reason = DUNE_EXIT_VMCALL;
 	run->vmx_exit_reason = vcpu->exit_reason;
@@ -318,6 +293,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_RDTSC] = handle_rdtsc,
 	[EXIT_REASON_INVD] = inject_gp,
 	[EXIT_REASON_VMCALL] = handle_vmcall,
 	[EXIT_REASON_VMCLEAR] = inject_ud,
@@ -342,6 +318,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_INVEPT] = inject_ud,
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_INVVPID] = inject_ud,
+	[EXIT_REASON_RDTSCP] = handle_rdtsc,
 	[EXIT_REASON_WBINVD] = handle_wbinvd,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
 	[EXIT_REASON_VMFUNC] = inject_ud,

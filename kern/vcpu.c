@@ -157,6 +157,7 @@ int vcpu_init(void)
 		       guest_ar_code, guest_ar_data);
 		return -ENODEV;
 	}
+	guest_feat_init(m);
 	msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
 	if (!msr_bitmap)
 		return -ENOMEM;
@@ -175,8 +176,9 @@ int vcpu_init(void)
 	 * base registers: a VM exit saves both bases into the guest-state
 	 * area (SDM 28.3.2) and loads the host's from the host-state area
 	 * into the registers and the MSRs (SDM 28.5.1, 28.5.2), so nothing
-	 * the guest writes here outlives its VM exit on the host side.
-	 * vcpu_enter then gives the guest the thread's bases again.
+	 * the guest writes here reaches the host at its VM exit.  The guest
+	 * keeps its bases across exits; the thread takes them only at a
+	 * system call (guest_feat.c).
 	 */
 	msr_bitmap_pass(msr_bitmap, MSR_FS_BASE);
 	msr_bitmap_pass(msr_bitmap, MSR_GS_BASE);
@@ -300,9 +302,9 @@ static void vcpu_setup_vmcs(struct dune_vcpu *vcpu,
 				   X86_CR0_MP | X86_CR0_PE,
 			   m->cr0_fixed0, m->cr0_fixed1);
 	cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-	      (cr4_read_shadow() & X86_CR4_OSXSAVE) |
-	      (vcpu->pcide ? X86_CR4_PCIDE : 0);
+	      guest_feat_cr4() | (vcpu->pcide ? X86_CR4_PCIDE : 0);
 	cr4 = vmx_cr_fixup(cr4, m->cr4_fixed0, m->cr4_fixed1);
+	vcpu->cr4 = cr4;
 	vmcs_writel(GUEST_CR0, cr0);
 	vmcs_writel(CR0_READ_SHADOW, cr0);
 	vmcs_writel(CR0_GUEST_HOST_MASK, ~0ul);
@@ -446,13 +448,8 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vmcs_writel(HOST_FS_BASE, fs_base);
 	rdmsrl(MSR_GS_BASE, gs_base);
 	vmcs_writel(HOST_GS_BASE, gs_base);
-	/*
-	 * The guest's FS/GS bases are the thread's user bases: a forwarded
-	 * arch_prctl changes those, and whatever the guest wrote to its own
-	 * (no exit, see vcpu_init) lasts only until this exit.
-	 */
-	vmcs_writel(GUEST_FS_BASE, fs_base);
-	vmcs_writel(GUEST_GS_BASE, host_kgs);
+	/* The guest's FS/GS bases, RDTSC exiting (guest_feat.c). */
+	guest_feat_enter(vcpu, fs_base, host_kgs);
 	if (vcpu->regs_dirty)
 		vcpu_write_regs(vcpu);
 	vcpu_set_events(vcpu);
@@ -506,6 +503,7 @@ static int vcpu_enter(struct dune_vcpu *vcpu, int cpu)
 	vcpu->regs.rsp = vmcs_readl(GUEST_RSP);
 	vcpu->regs.rip = vmcs_readl(GUEST_RIP);
 	vcpu->regs.rflags = vmcs_readl(GUEST_RFLAGS);
+	guest_feat_exit(vcpu);
 	switch ((u16)vcpu->exit_reason) {
 	case EXIT_REASON_VMCALL:
 		/* SDM 3.4.5 / 27.3.1: CPL is SS.DPL, AR bits 6:5. */
@@ -712,7 +710,7 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 			return -EINVAL;
 	if (cfg.pad[0] || cfg.pad[1] || cfg.pad[2])
 		return -EINVAL;
-	if (cfg.flags & ~DUNE_VCPU_PCID)
+	if (cfg.flags & ~(DUNE_VCPU_PCID | DUNE_VCPU_THREAD_BASES))
 		return -EINVAL;
 	if (cfg.flags & DUNE_VCPU_PCID && !caps_has(&vmx_caps, DUNE_CAP_PCID))
 		return -EINVAL;
@@ -736,10 +734,12 @@ int vcpu_create(struct file *ctx_file, struct dune_ctx *ctx,
 	vcpu->regs = cfg.regs;
 	vcpu->regs_dirty = true;
 	vcpu->pcide = cfg.flags & DUNE_VCPU_PCID;
+	vcpu->thread_bases = cfg.flags & DUNE_VCPU_THREAD_BASES;
 	vcpu->guest_kernel_gs_base = cfg.kernel_gs_base;
 	vcpu->guest_lstar = cfg.lstar;
 	vcpu->guest_star = cfg.star;
 	vcpu->guest_sfmask = cfg.sfmask;
+	guest_bases_init(vcpu);
 	/* 0 once the VPIDs are used up: the vCPU runs without one. */
 	r = vpid_alloc();
 	if (r < 0)

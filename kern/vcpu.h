@@ -35,6 +35,7 @@ struct dune_vcpu {
 	int vpid;			/* 0: none, VPID control off */
 	struct dune_acct *acct_user;	/* charged to (limits.c) */
 	bool pcide;			/* DUNE_VCPU_PCID: CR4.PCIDE is set */
+	u64 cr4;			/* GUEST_CR4 */
 
 	struct dune_regs regs;		/* GPRs; RSP/RIP/RFLAGS in the VMCS */
 	bool regs_dirty;		/* RSP/RIP/RFLAGS to write to the VMCS */
@@ -55,6 +56,11 @@ struct dune_vcpu {
 	bool dr_loaded;			/* DR0-DR3 go into the CPU at entry */
 	bool host_bp;			/* host breakpoints to restore at exit */
 	u64 host_debugctl;		/* IA32_DEBUGCTL to restore at exit */
+
+	/* The CPU as the process sees it (guest_feat.c). */
+	bool thread_bases;			/* DUNE_VCPU_THREAD_BASES */
+	u64 guest_fs_base, guest_gs_base;	/* the guest's, kept across exits */
+	u64 thread_fs_base, thread_gs_base;	/* the thread's, as last left */
 
 	/* Exit information, read right after each VM exit. */
 	u32 exit_reason;
@@ -95,6 +101,15 @@ void guest_debug_enter(struct dune_vcpu *vcpu);
 void guest_debug_exit(struct dune_vcpu *vcpu);
 int guest_cr8_access(struct dune_vcpu *vcpu, bool to_cr, u64 *gpr);
 int handle_dr(struct dune_vcpu *vcpu, struct dune_run *run);
+/* guest_feat.c: CR4 feature bits, CPUID, TSC faulting, FS/GS bases. */
+void guest_feat_init(const struct vmx_msrs *m);
+u64 guest_feat_cr4(void);
+void guest_bases_init(struct dune_vcpu *vcpu);
+void guest_feat_enter(struct dune_vcpu *vcpu, u64 fs, u64 gs);
+void guest_feat_exit(struct dune_vcpu *vcpu);
+void guest_bases_to_thread(struct dune_vcpu *vcpu);
+int handle_cpuid(struct dune_vcpu *vcpu, struct dune_run *run);
+int handle_rdtsc(struct dune_vcpu *vcpu, struct dune_run *run);
 int handle_preemption_timer(struct dune_vcpu *vcpu, struct dune_run *run);
 
 /* Host side of entry and exit (vcpu_host.c). */

@@ -261,6 +261,8 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 		switch (t->run.exit_reason) {
 		case DUNE_EXIT_VMCALL:
 			t->fault_repeats = 0;
+			if (dune_host_int80(t))
+				break;
 			restore_masked_flags(t);
 			dune_host_syscall(t);
 			break;

@@ -199,6 +199,11 @@ void dune_user_save_bases(struct dune_thread *t);
 void dune_user_sanitize(struct dune_tf *tf);
 void dune_user_syscall(struct dune_tf *tf);
 
+/* int80.c: int $0x80 from 64-bit code */
+bool dune_int80_trap(const struct dune_tf *tf);
+void dune_int80(struct dune_tf *tf);
+bool dune_host_int80(struct dune_thread *t);
+
 /* signal.c */
 dune_intr_cb dune_signal_cb(unsigned int vec);
 /* The host loop: the next signal to inject, or 0. */

@@ -110,6 +110,8 @@ void dune_vcpu_config_fill(const struct dune_thread *t,
 	/* CR3 with PCID 0 and bit 63 clear behaves as without PCIDE. */
 	if (dune_proc.caps_flags & DUNE_CAP_PCID)
 		c->flags |= DUNE_VCPU_PCID;
+	/* WRFSBASE/WRGSBASE in the guest change the thread's bases. */
+	c->flags |= DUNE_VCPU_THREAD_BASES;
 }
 
 long dune_vcpu_create(struct dune_thread *t)

@@ -280,6 +280,8 @@ void dune_trap(struct dune_tf *tf)
 		cb = __atomic_load_n(&intr_handlers[vec], __ATOMIC_ACQUIRE);
 		if (!cb)
 			cb = dune_signal_cb(vec);
+		if (!pf && !cb && dune_int80_trap(tf))
+			cb = dune_int80;
 		/* A signal whose handler was removed since: ignore it. */
 		if (!pf && !cb && vec >= DUNE_SIGNAL_VECTOR(1) &&
 		    vec <= DUNE_SIGNAL_VECTOR(64))

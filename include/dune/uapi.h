@@ -122,6 +122,16 @@ struct dune_vcpu_config {
  * (SDM 4.10.1); EINVAL without DUNE_CAP_PCID.
  */
 #define DUNE_VCPU_PCID (1ull << 0)
+/*
+ * DUNE_VCPU_THREAD_BASES: the guest is the thread, FS/GS bases included.
+ * The guest keeps the bases it writes (WRFSBASE/WRGSBASE, WRMSR) across
+ * VM exits, and at each VMCALL from CPL 0 the calling thread takes them,
+ * if the host has FSGSBASE (so DUNE_RUN may return with the thread's FS
+ * and GS bases changed).  A base Linux changed meanwhile (arch_prctl)
+ * goes to the guest.  Without it, every VM entry gives the guest the
+ * thread's bases and the thread's are never changed.
+ */
+#define DUNE_VCPU_THREAD_BASES (1ull << 1)
 
 #define DUNE_CREATE_VCPU _IOW(DUNE_IOC_MAGIC, 0x02, struct dune_vcpu_config)
 

@@ -182,7 +182,7 @@ static void test_bad_vcpu_configs(void)
 	} while (0)
 	BAD_CFG(reserved[2], 1);
 	BAD_CFG(reserved[0], 1);
-	BAD_CFG(flags, 1ull << 1);
+	BAD_CFG(flags, 1ull << 2);
 	BAD_CFG(flags, 1ull << 63);
 	if (!(caps.flags & DUNE_CAP_PCID))
 		BAD_CFG(flags, DUNE_VCPU_PCID);
