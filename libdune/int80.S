@@ -14,10 +14,12 @@
  * and works on *tf; every register comes back as it was.
  */
 	.globl dune_int80_vmcall
+	.hidden dune_int80_vmcall
 	.type dune_int80_vmcall, @function
 dune_int80_vmcall:
 	vmcall
 	.globl dune_int80_vmcall_ret
+	.hidden dune_int80_vmcall_ret
 dune_int80_vmcall_ret:
 	ret
 	.size dune_int80_vmcall, . - dune_int80_vmcall
@@ -29,6 +31,7 @@ dune_int80_vmcall_ret:
  * store them all back, whatever the kernel left in them.
  */
 	.globl dune_native_int80
+	.hidden dune_native_int80
 	.type dune_native_int80, @function
 dune_native_int80:
 	pushq	%rbx
