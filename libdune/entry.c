@@ -289,7 +289,8 @@ static int do_init(void)
 	dune_idt_init();
 	if (check_reachable())
 		goto fail;
-	if (debug_enabled())
+	dune_proc.debug = debug_enabled();
+	if (dune_proc.debug)
 		print_layout(stderr);
 	dune_proc.dev_fd = fd;
 	dune_proc.pid = getpid();

@@ -261,6 +261,9 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 		switch (t->run.exit_reason) {
 		case DUNE_EXIT_VMCALL:
 			t->fault_repeats = 0;
+			/* An exception handed over, or the program's VMCALL? */
+			if (dune_exc_vmcall(t))
+				break;
 			restore_masked_flags(t);
 			dune_host_syscall(t);
 			break;
