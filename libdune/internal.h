@@ -32,22 +32,6 @@
 #define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
 #define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
 
-/* The kernel's struct sigaction and siginfo, for raw system calls. */
-struct dune_ksigaction {
-	void *handler;
-	unsigned long flags;
-	void *restorer;
-	uint64_t mask;
-};
-
-struct dune_ksiginfo {
-	int signo, err, code, pad;
-	uint64_t addr;		/* si_addr for SIGSEGV and SIGBUS */
-	uint64_t rest[13];
-};
-
-_Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
-
 /*
  * What dune_jump_to_user saves so that dune_ret_from_user can return
  * from it: the C ABI's callee-saved state, like setjmp.  Also ring 0's
@@ -63,6 +47,22 @@ struct dune_user_ctx {
 	uint64_t fs_base, gs_base;
 	uint16_t fs_sel, gs_sel;	/* the caller's, for dune_ret_from_user */
 };
+
+/* The kernel's struct sigaction and siginfo, for raw system calls. */
+struct dune_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+struct dune_ksiginfo {
+	int signo, err, code, pad;
+	uint64_t addr;		/* si_addr for SIGSEGV and SIGBUS */
+	uint64_t rest[13];
+};
+
+_Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
 
 /*
  * Everything one vCPU needs, in one mmap'ed block per thread:
