@@ -11,6 +11,7 @@
 #include "desc.h"
 #include "dune.h"
 #include "layout.h"
+#include "sigframe.h"
 
 #define DUNE_PAGE		4096ul
 /* The host loop and the program's signal handlers run on this stack. */
@@ -31,6 +32,7 @@
 #define DUNE_THREAD_VFORK	(1u << 0)	/* the parent frees the block */
 #define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
 #define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
+#define DUNE_THREAD_OWN_SIGHAND	(1u << 3)	/* vfork child w/o CLONE_SIGHAND */
 
 /*
  * What dune_jump_to_user saves so that dune_ret_from_user can return
@@ -64,6 +66,31 @@ struct dune_ksiginfo {
 
 _Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
 
+/* A signal the trampoline took for the guest (sigaction.c). */
+struct dune_sigq_entry {
+	struct dune_ksiginfo info;
+	struct dune_ksigaction act;	/* the action when it came */
+	uint64_t saved_mask;		/* for the frame's uc_sigmask */
+};
+
+#define DUNE_SIGQ_LEN 32	/* a power of 2 */
+
+/*
+ * Per-thread signal state.  The trampoline (a native handler, all
+ * signals blocked) appends at tail; the host loop takes from head.
+ */
+struct dune_sigstate {
+	struct dune_sigq_entry q[DUNE_SIGQ_LEN];
+	unsigned int head, tail;
+	bool restart;		/* the forwarded call is to be re-issued */
+	bool tmpmask_valid;	/* forwarded call with a temporary mask */
+	bool mask_deferred;	/* queue full: set deferred_mask afterwards */
+	bool exec_fault;	/* handle_fault: an instruction fetch */
+	bool touch_faulted;	/* handle_fault: the touch raised a signal */
+	uint64_t tmpmask, deferred_mask;
+	struct dune_sas sas;	/* the program's sigaltstack */
+};
+
 /*
  * Everything one vCPU needs, in one mmap'ed block per thread:
  *
@@ -95,6 +122,7 @@ struct dune_thread {
 	 * last fault that raised a signal, shown in every signal frame.
 	 */
 	uint64_t sig_trapno, sig_err, sig_cr2;
+	struct dune_sigstate sig;
 	/*
 	 * An exception without a handler: the signal for it, set by the
 	 * trap handler for the host loop (trap.c, exchost.c); armed from
@@ -121,6 +149,9 @@ struct dune_proc {
 	uint64_t cr3;		/* GPA of pgroot, what new vCPUs load */
 	uint64_t xsave_mask;	/* components saved around handlers; 0: fxsave */
 	uint32_t fpu_size;
+	/* Signal frames: Linux's user xfeatures and XSAVE size; 0: fxsave */
+	uint64_t sig_xmask;
+	uint32_t sig_xsize;
 	bool debug;		/* DUNE_DEBUG: report exceptions on stderr */
 };
 
@@ -131,7 +162,6 @@ extern __thread struct dune_thread *dune_self;
 
 /* trap.S and user.S find the ring-3 context at the thread block's start. */
 _Static_assert(offsetof(struct dune_thread, user) == 0, "thread.user first");
-
 
 /* entry.S */
 void dune_syscall_stub(void);
@@ -220,6 +250,39 @@ void dune_user_syscall(struct dune_tf *tf);
 dune_intr_cb dune_signal_cb(unsigned int vec);
 /* The host loop: the next signal to inject, or 0. */
 unsigned int dune_signal_next(struct dune_thread *t);
+/* Is @h the handler dune_register_signal_handler installs? */
+bool dune_signal_is_registered(const void *h);
+
+/* sigasm.S: instructions the trampoline recognises */
+long dune_fwd_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
+		      long a6);
+extern char dune_fwd_insn[], dune_fwd_done[];
+void dune_sig_restorer(void);
+void dune_touch_read(uint64_t addr);
+void dune_touch_write(uint64_t addr);
+extern char dune_touch_read_insn[], dune_touch_write_insn[], dune_touch_done[];
+long dune_ucopy(void *dst, const void *src, size_t n);
+extern char dune_ucopy_insn[], dune_ucopy_fixup[];
+
+/* sigaction.c: the program's actions, the trampoline */
+/* dune_init: take over handlers installed natively; frame sizes */
+void dune_sig_init(void);
+void dune_sig_thread_enter(struct dune_thread *t);
+long dune_sys_rt_sigaction(struct dune_thread *t, long sig, uint64_t uact,
+			   uint64_t uoact, long size);
+/* Set the program's action for @sig to SIG_DFL (force_sigsegv & co). */
+void dune_sig_set_default(int sig);
+/* Read/write our own memory at a guest-given address: 0 or -EFAULT. */
+long dune_vm_read(void *dst, uint64_t src, size_t n);
+long dune_vm_write(uint64_t dst, const void *src, size_t n);
+
+/* sigdeliver.c: frames on the guest stack */
+void dune_sig_fpu_init(void);
+void dune_sig_deliver(struct dune_thread *t);
+void dune_sys_rt_sigreturn(struct dune_thread *t);
+long dune_sys_sigaltstack(struct dune_thread *t, uint64_t uss, uint64_t uoss);
+/* Before a forwarded call: note a temporary signal mask it installs. */
+void dune_sig_note_tmpmask(struct dune_thread *t);
 
 /* Exception vectors (SDM vol. 3 table 6-1; Linux's X86_TRAP_*). */
 enum {
