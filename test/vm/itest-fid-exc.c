@@ -59,6 +59,10 @@ FID_CASE(x_sse, "subq $8, %rsp; movl $0x1d80, (%rsp); ldmxcsr (%rsp); "
 FID_CASE(x_vmcall, "movl $39, %eax", "vmcall");
 FID_CASE(x_vmcall_forged, "movl $0x0dce0001, %eax", "vmcall");
 FID_CASE(x_vmxon, "subq $8, %rsp", "vmxon (%rsp)");
+/* Debug registers, which only Dune mode lets a program set itself. */
+FID_CASE(x_hwbp, "", "nop");
+FID_CASE(x_watch, "", "movl %eax, watched(%rip)");
+int watched;
 
 enum where { AT_0, AT_INSN, AT_AFTER, AT_TARGET, AT_VMCALL_SITE };
 
@@ -87,6 +91,9 @@ static const struct siginfo_case si_cases[] = {
 	SC(x_vmcall, SIGILL, ILL_ILLOPN, AT_INSN),
 	SC(x_vmcall_forged, SIGILL, ILL_ILLOPN, AT_INSN),
 	SC(x_vmxon, SIGILL, ILL_ILLOPN, AT_INSN),
+	/* an instruction breakpoint is a fault, a data watchpoint a trap */
+	SC(x_hwbp, SIGTRAP, TRAP_HWBKPT, AT_INSN),
+	SC(x_watch, SIGTRAP, TRAP_HWBKPT, AT_AFTER),
 };
 
 static const struct siginfo_case *si_cur;
@@ -138,10 +145,27 @@ static void catch_all(void (*h)(int, siginfo_t *, void *))
 		IT_ASSERT_EQ(sigaction(fid_sigs[i], &sa, NULL), 0);
 }
 
+/* DR7 (SDM vol. 3 17.2.4): L0 execute on DR0, L1 4-byte write on DR1. */
+#define DR7_L0			0x1ul
+#define DR7_L1			0x4ul
+#define DR7_DR1_WRITE_4		(0x1ul << 20 | 0x3ul << 22)
+
+static void set_breakpoints(void)
+{
+	uint64_t dr0 = (uint64_t)x_hwbp_insn, dr1 = (uint64_t)&watched;
+	uint64_t dr7 = DR7_L0 | DR7_L1 | DR7_DR1_WRITE_4;
+
+	__asm__ volatile("mov %0, %%dr0\n\tmov %1, %%dr1\n\tmov %2, %%dr7"
+			 : : "r"(dr0), "r"(dr1), "r"(dr7));
+}
+
 static void run_si_case(void)
 {
 	enter();
 	catch_all(verdict);
+	if (si_cur->fn == (void (*)(void))x_hwbp ||
+	    si_cur->fn == (void (*)(void))x_watch)
+		set_breakpoints();
 	si_cur->fn();
 	_exit(44);
 }
