@@ -282,6 +282,28 @@ static uint64_t read_dr6_and_reset(void)
 	return v;
 }
 
+/* `int imm8` (SDM vol. 2: CD ib) and the IDT flag of an error code */
+#define INT_N_OPCODE	0xcd
+#define INT_N_LEN	2
+#define SEL_ERR_IDT	0x2
+
+/*
+ * A vector >= 32 without a handler: nothing raises those but an `int $n`
+ * of the program (signals are injected on vectors that never get here),
+ * which is right before rip.  Reading it is a guest access that could
+ * fault: with trap_depth set, that is reported, not a nested frame.
+ */
+static bool soft_int(struct dune_thread *t, const struct dune_tf *tf)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)tf->rip;
+	bool yes;
+
+	t->trap_depth++;
+	yes = p[-2] == INT_N_OPCODE && p[-1] == tf->vector;
+	t->trap_depth--;
+	return yes;
+}
+
 /*
  * No handler for this exception: the signal Linux would send for it
  * (excsig.c), which the host loop sends once it has put the guest back
@@ -300,6 +322,16 @@ static void exc_to_signal(struct dune_thread *t, struct dune_tf *tf,
 
 	if ((tf->cs & 3) || t->user.active)
 		report_and_die(tf, cr2, NULL);
+	if (tf->vector >= 32 && soft_int(t, tf)) {
+		/*
+		 * Natively the gate's DPL 0 refuses `int $n` from user mode:
+		 * #GP at the instruction, error code n with the IDT flag
+		 * (SDM vol. 3 6.13).  The frame is back at the instruction.
+		 */
+		tf->rip -= INT_N_LEN;
+		tf->err = (tf->vector << 3) | SEL_ERR_IDT;
+		tf->vector = DUNE_TRAP_GP;
+	}
 	dune_bzero(&e, sizeof(e));
 	e.vector = tf->vector;
 	e.err = tf->err;
