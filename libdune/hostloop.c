@@ -262,7 +262,12 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 		switch (t->run.exit_reason) {
 		case DUNE_EXIT_VMCALL:
 			t->fault_repeats = 0;
-			/* An exception handed over, or the program's VMCALL? */
+			/*
+			 * An exception handed over, or the program's VMCALL?
+			 * Every other libdune VMCALL site must be recognised
+			 * before this: it takes any VMCALL but the system
+			 * call stub's for the program's own.
+			 */
 			if (dune_exc_vmcall(t))
 				break;
 			restore_masked_flags(t);
