@@ -7,10 +7,10 @@
  * dune_exc_hypercall (with DUNE_HC_EXCEPTION in rax and an exception
  * armed by the trap handler) it hands over an exception; from anywhere
  * else the program executed VMCALL itself, which a CPU outside VMX
- * non-root operation refuses with #UD: SIGILL, as natively.  (So any
- * other libdune VMCALL site must be recognised before dune_exc_vmcall.)  So neither
+ * non-root operation refuses with #UD: SIGILL, as natively.  So neither
  * the program's own VMCALL nor a system call with the private number
- * (ENOSYS, like any unknown number) can pass for either.
+ * (ENOSYS, like any unknown number) can pass for either, and any other
+ * libdune VMCALL site must be recognised before dune_exc_vmcall.
  *
  * For an exception, the guest is put back exactly where it faulted: the
  * registers from the frame on the trap stack (the trap handler's frame
