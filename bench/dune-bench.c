@@ -69,6 +69,60 @@ static uint64_t op_touch_page(long n)
 }
 
 
+/* ---- signals: the same code natively and in Dune mode ---- */
+
+static volatile long sig_count;
+
+static void on_usr1(int sig)
+{
+	sig_count++;
+}
+
+/* kill to self, the handler, its return (rt_sigreturn) */
+static uint64_t op_signal(long n)
+{
+	struct sigaction sa;
+	pid_t pid = getpid();
+	uint64_t t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	t0 = __rdtsc();
+	for (long i = 0; i < n; i++)
+		kill(pid, SIGUSR1);
+	return __rdtsc() - t0;
+}
+
+static char *segv_page;
+
+static void on_segv(int sig)
+{
+	mprotect(segv_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+/* A write to a read-only page, fixed up by a sigaction handler. */
+static uint64_t op_sigsegv(long n)
+{
+	struct sigaction sa;
+	uint64_t t0;
+
+	if (!segv_page) {
+		segv_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		segv_page[0] = 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_segv;
+	sigaction(SIGSEGV, &sa, NULL);
+	t0 = __rdtsc();
+	for (long i = 0; i < n; i++) {
+		mprotect(segv_page, 4096, PROT_READ);
+		*(volatile char *)segv_page = 2;
+	}
+	return __rdtsc() - t0;
+}
+
 /* ---- page tables (dune_vm_*) ---- */
 
 static char *pf_page;
@@ -349,6 +403,8 @@ static const struct op ops[] = {
 	{ "trap_int3", op_trap, false },
 	{ "ring3_getppid_emul", op_ring3_emulated, false },
 	{ "ring3_getppid_pass", op_ring3_passthrough, false },
+	{ "signal_roundtrip", op_signal, false },
+	{ "sigsegv_sigaction", op_sigsegv, false },
 };
 #define NR_OPS (sizeof(ops) / sizeof(ops[0]))
 

@@ -14,6 +14,14 @@
  */
 #define DUNE_VEC_USER_SYSCALL	0xf0
 
+/*
+ * libdune's private hypercall: the trap handler hands an exception to the
+ * host loop (dune_exc_hypercall).  The host loop takes it only from that
+ * one VMCALL; through the system call stub it is a number Linux has no
+ * system call for (ENOSYS), bit 30 (x32) clear.
+ */
+#define DUNE_HC_EXCEPTION	0x0dce0001
+
 #define MSR_LSTAR_NR	0xc0000082
 #define MSR_FS_BASE_NR	0xc0000100
 #define MSR_GS_BASE_NR	0xc0000101

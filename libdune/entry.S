@@ -78,6 +78,25 @@ dune_syscall_stub_ret:
 	.size dune_syscall_stub, . - dune_syscall_stub
 
 /*
+ * void dune_exc_hypercall(void)
+ *
+ * The other VMCALL of libdune: the guest trap handler (trap.c), on the
+ * trap stack, hands the exception it armed in the thread to the host
+ * loop, which resumes the guest at the faulting instruction's context
+ * and sends the signal (exchost.c).  Never returns here.
+ */
+	.globl dune_exc_hypercall
+	.type dune_exc_hypercall, @function
+	.p2align 4
+dune_exc_hypercall:
+	movl	$DUNE_HC_EXCEPTION, %eax
+	vmcall
+	.globl dune_exc_hypercall_ret
+dune_exc_hypercall_ret:
+	ud2
+	.size dune_exc_hypercall, . - dune_exc_hypercall
+
+/*
  * void dune_switch_stack(void *top, void (*fn)(void *), void *arg)
  * Run fn(arg) on the stack ending at top; fn never returns.
  */

@@ -282,6 +282,7 @@ static int do_init(void)
 	}
 	dune_proc.caps_flags = caps.flags;
 	cpu_features();
+	dune_sig_init();
 	/* The pool first: the layout then covers it like any mapping. */
 	if (dune_page_init() || init_layout(caps.maxphyaddr) ||
 	    set_slots(fd) || dune_page_init_pa() || dune_vm_init())
@@ -289,7 +290,8 @@ static int do_init(void)
 	dune_idt_init();
 	if (check_reachable())
 		goto fail;
-	if (debug_enabled())
+	dune_proc.debug = debug_enabled();
+	if (dune_proc.debug)
 		print_layout(stderr);
 	dune_proc.dev_fd = fd;
 	dune_proc.pid = getpid();
@@ -364,6 +366,7 @@ int dune_enter_c(struct dune_regs *regs)
 	}
 	t->vcpu_fd = fd;
 	dune_fdguard_add(fd);
+	dune_sig_thread_enter(t);
 	dune_self = t;
 	/*
 	 * From here on the guest owns the stack we are on (it returns from

@@ -76,17 +76,6 @@ static __attribute__((noreturn)) void report_fatal(struct dune_thread *t,
 	dune_die_signal(SIGSEGV);
 }
 
-static void touch_read(uint64_t addr)
-{
-	__asm__ volatile("movb (%0), %%al" : : "r"(addr) : "rax", "memory");
-}
-
-/* An atomic no-op write: harmless even if other threads write there. */
-static void touch_write(uint64_t addr)
-{
-	__asm__ volatile("lock orb $0, (%0)" : : "r"(addr) : "memory", "cc");
-}
-
 static bool parse_hex(const char **s, const char *e, uint64_t *v)
 {
 	const char *p = *s;
@@ -191,7 +180,12 @@ static void send_segv(struct dune_thread *t, uint64_t addr, int code,
  */
 static void exec_fault(struct dune_thread *t, uint64_t addr)
 {
-	touch_read(addr);
+	t->sig.exec_fault = true;
+	t->sig.touch_faulted = false;
+	dune_touch_read(addr);
+	t->sig.exec_fault = false;
+	if (t->sig.touch_faulted)
+		return;
 	if (addr_executable(addr) == 1)
 		return;
 	/* present, user, instruction fetch: what the CPU would report */
@@ -221,12 +215,16 @@ static void handle_fault(struct dune_thread *t)
 		t->fault_addr = addr;
 		t->fault_repeats = 0;
 	}
+	/*
+	 * The trampoline resumes past a touch that faults (sigasm.S) and
+	 * queues the signal for the guest, with the kernel's trap values.
+	 */
 	if (run->fault_flags & DUNE_FAULT_WRITE)
-		touch_write(addr);
+		dune_touch_write(addr);	/* atomic no-op: harmless */
 	else if (run->fault_flags & DUNE_FAULT_EXEC)
 		exec_fault(t, addr);
 	else
-		touch_read(addr);
+		dune_touch_read(addr);
 }
 
 /*
@@ -249,6 +247,9 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 	for (;;) {
 		long r;
 
+		/* Frames for the signals the trampoline queued. */
+		if (t->sig.head != t->sig.tail)
+			dune_sig_deliver(t);
 		/* One signal per run; an undelivered one stays set. */
 		if (!t->run.inject_vector)
 			t->run.inject_vector = dune_signal_next(t);
@@ -261,7 +262,14 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 		switch (t->run.exit_reason) {
 		case DUNE_EXIT_VMCALL:
 			t->fault_repeats = 0;
-			if (dune_host_int80(t))
+			/*
+			 * int $0x80, an exception handed over, or the
+			 * program's VMCALL?  Every other libdune VMCALL site
+			 * must be recognised before dune_exc_vmcall: it takes
+			 * any VMCALL but the system call stub's for the
+			 * program's own.
+			 */
+			if (dune_host_int80(t) || dune_exc_vmcall(t))
 				break;
 			restore_masked_flags(t);
 			dune_host_syscall(t);

@@ -14,8 +14,11 @@
  *    same addresses) and makes a vCPU;
  *  - exit: the thread's vCPU fd and block are freed first;
  *  - exit_group: dune-run --stats prints the process's counters first;
- *  - clone3 and rt_sigreturn: ENOSYS (glibc falls back to clone; signal
- *    frames live on the host stack, never in the guest);
+ *  - clone3: ENOSYS (glibc falls back to clone);
+ *  - rt_sigaction, rt_sigreturn, sigaltstack: the program's signal
+ *    actions, frames and altstack are libdune's (sigaction.c,
+ *    sigdeliver.c); every other call goes through dune_fwd_syscall, the
+ *    one instruction the signal trampoline knows for restarts;
  *  - close, close_range, dup2, dup3: libdune's own fds are kept out of
  *    the program's way (fdguard.c).
  *
@@ -177,8 +180,14 @@ static long clone_vm(struct dune_thread *t, unsigned long flags,
 	c->run.regs.rax = 0;
 	if (stack)
 		c->run.regs.rsp = stack;
-	if (flags & CLONE_VFORK)
+	c->sig.sas.flags = SS_DISABLE;	/* a new thread has no altstack */
+	if (flags & CLONE_VFORK) {
 		c->flags |= DUNE_THREAD_VFORK;
+		/* Linux keeps the altstack for a vfork child only. */
+		c->sig.sas = t->sig.sas;
+		if (!(flags & CLONE_SIGHAND))
+			c->flags |= DUNE_THREAD_OWN_SIGHAND;
+	}
 	if (flags & CLONE_SETTLS)
 		c->flags |= DUNE_THREAD_SETTLS;
 	if (!(flags & CLONE_FILES))
@@ -230,6 +239,9 @@ static void fork_child(struct dune_thread *t, uint64_t stack)
 	t->vcpu_fd = fd;
 	dune_fdguard_add(fd);
 	t->fault_repeats = 0;
+	/* Signals queued in the parent are the parent's. */
+	t->sig.head = t->sig.tail = 0;
+	t->sig.mask_deferred = false;
 }
 
 static long fork_like(struct dune_thread *t, unsigned long flags,
@@ -263,6 +275,21 @@ static __attribute__((noreturn)) void thread_exit(struct dune_thread *t,
 	dune_unmap_and_exit(t->block, t->block_size, code);
 }
 
+/* A plain system call: natively, through the instruction the trampoline
+ * recognises (sigasm.S). */
+static long forward(struct dune_thread *t)
+{
+	struct dune_regs *r = &t->run.regs;
+	long ret;
+
+	t->sig.restart = false;
+	dune_sig_note_tmpmask(t);
+	ret = dune_fwd_syscall(r->rax, r->rdi, r->rsi, r->rdx, r->r10, r->r8,
+			       r->r9);
+	t->sig.tmpmask_valid = false;
+	return ret;
+}
+
 void dune_host_syscall(struct dune_thread *t)
 {
 	struct dune_regs *r = &t->run.regs;
@@ -281,8 +308,16 @@ void dune_host_syscall(struct dune_thread *t)
 		ret = fork_like(t, SIGCHLD, 0, 0, 0, 0);
 		break;
 	case SYS_clone3:
-	case SYS_rt_sigreturn:
 		ret = -ENOSYS;
+		break;
+	case SYS_rt_sigreturn:
+		dune_sys_rt_sigreturn(t);
+		return;
+	case SYS_rt_sigaction:
+		ret = dune_sys_rt_sigaction(t, r->rdi, r->rsi, r->rdx, r->r10);
+		break;
+	case SYS_sigaltstack:
+		ret = dune_sys_sigaltstack(t, r->rdi, r->rsi);
 		break;
 	case SYS_exit:
 		thread_exit(t, r->rdi);
@@ -303,8 +338,17 @@ void dune_host_syscall(struct dune_thread *t)
 		ret = sys_dup3(t, SYS_dup3, r->rdi, r->rsi, r->rdx);
 		break;
 	default:
-		ret = dune_sys6(r->rax, r->rdi, r->rsi, r->rdx, r->r10, r->r8,
-				r->r9);
+		ret = forward(t);
+		if (t->sig.restart) {
+			/*
+			 * The kernel decided to restart the call and a handler
+			 * is queued: the guest issues it again after the
+			 * handler, from its `syscall` (the stub's rcx - 2).
+			 */
+			t->sig.restart = false;
+			r->rip = r->rcx - 2;
+			return;
+		}
 		break;
 	}
 	r->rax = ret;

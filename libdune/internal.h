@@ -11,6 +11,7 @@
 #include "desc.h"
 #include "dune.h"
 #include "layout.h"
+#include "sigframe.h"
 
 #define DUNE_PAGE		4096ul
 /* The host loop and the program's signal handlers run on this stack. */
@@ -31,6 +32,7 @@
 #define DUNE_THREAD_VFORK	(1u << 0)	/* the parent frees the block */
 #define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
 #define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
+#define DUNE_THREAD_OWN_SIGHAND	(1u << 3)	/* vfork child w/o CLONE_SIGHAND */
 
 /*
  * What dune_jump_to_user saves so that dune_ret_from_user can return
@@ -46,6 +48,47 @@ struct dune_user_ctx {
 	uint16_t active;	/* a ring-3 run is in progress */
 	uint64_t fs_base, gs_base;
 	uint16_t fs_sel, gs_sel;	/* the caller's, for dune_ret_from_user */
+};
+
+/* The kernel's struct sigaction and siginfo, for raw system calls. */
+struct dune_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+struct dune_ksiginfo {
+	int signo, err, code, pad;
+	uint64_t addr;		/* si_addr for SIGSEGV and SIGBUS */
+	uint64_t rest[13];
+};
+
+_Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
+
+/* A signal the trampoline took for the guest (sigaction.c). */
+struct dune_sigq_entry {
+	struct dune_ksiginfo info;
+	struct dune_ksigaction act;	/* the action when it came */
+	uint64_t saved_mask;		/* for the frame's uc_sigmask */
+};
+
+#define DUNE_SIGQ_LEN 32	/* a power of 2 */
+
+/*
+ * Per-thread signal state.  The trampoline (a native handler, all
+ * signals blocked) appends at tail; the host loop takes from head.
+ */
+struct dune_sigstate {
+	struct dune_sigq_entry q[DUNE_SIGQ_LEN];
+	unsigned int head, tail;
+	bool restart;		/* the forwarded call is to be re-issued */
+	bool tmpmask_valid;	/* forwarded call with a temporary mask */
+	bool mask_deferred;	/* queue full: set deferred_mask afterwards */
+	bool exec_fault;	/* handle_fault: an instruction fetch */
+	bool touch_faulted;	/* handle_fault: the touch raised a signal */
+	uint64_t tmpmask, deferred_mask;
+	struct dune_sas sas;	/* the program's sigaltstack */
 };
 
 /*
@@ -79,6 +122,18 @@ struct dune_thread {
 	 * last fault that raised a signal, shown in every signal frame.
 	 */
 	uint64_t sig_trapno, sig_err, sig_cr2;
+	struct dune_sigstate sig;
+	/*
+	 * An exception without a handler: the signal for it, set by the
+	 * trap handler for the host loop (trap.c, exchost.c); armed from
+	 * then until the host loop takes it.
+	 */
+	struct dune_excsig {
+		struct dune_ksiginfo info;
+		uint64_t trapno, err, cr2;
+		bool has_cr2;	/* else the thread's last cr2 stays */
+	} exc;
+	bool exc_armed;
 	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
 	uint32_t pcid_gen[4096];
 };
@@ -94,6 +149,10 @@ struct dune_proc {
 	uint64_t cr3;		/* GPA of pgroot, what new vCPUs load */
 	uint64_t xsave_mask;	/* components saved around handlers; 0: fxsave */
 	uint32_t fpu_size;
+	/* Signal frames: Linux's user xfeatures and XSAVE size; 0: fxsave */
+	uint64_t sig_xmask;
+	uint32_t sig_xsize;
+	bool debug;		/* DUNE_DEBUG: report exceptions on stderr */
 };
 
 extern struct dune_proc dune_proc;
@@ -104,25 +163,12 @@ extern __thread struct dune_thread *dune_self;
 /* trap.S and user.S find the ring-3 context at the thread block's start. */
 _Static_assert(offsetof(struct dune_thread, user) == 0, "thread.user first");
 
-/* The kernel's struct sigaction and siginfo, for raw system calls. */
-struct dune_ksigaction {
-	void *handler;
-	unsigned long flags;
-	void *restorer;
-	uint64_t mask;
-};
-
-struct dune_ksiginfo {
-	int signo, err, code, pad;
-	uint64_t addr;		/* si_addr for SIGSEGV and SIGBUS */
-	uint64_t rest[13];
-};
-
-_Static_assert(sizeof(struct dune_ksiginfo) == 128, "siginfo is 128 bytes");
-
 /* entry.S */
 void dune_syscall_stub(void);
 extern char dune_syscall_stub_ret[];	/* past its VMCALL */
+/* Hand the armed t->exc to the host loop (DUNE_HC_EXCEPTION); no return. */
+__attribute__((noreturn)) void dune_exc_hypercall(void);
+extern char dune_exc_hypercall_ret[];	/* past its VMCALL */
 __attribute__((noreturn)) void dune_switch_stack(void *top,
 						 void (*fn)(void *),
 						 void *arg);
@@ -165,6 +211,7 @@ void dune_trap(struct dune_tf *tf);
 void dune_set_lstar(struct dune_thread *t, bool user);
 __attribute__((noreturn)) void dune_report_and_die(struct dune_tf *tf,
 						   const char *why);
+void dune_tf_to_regs(const struct dune_tf *tf, struct dune_regs *r);
 
 /* user.S */
 void dune_user_syscall_stub(void);
@@ -208,6 +255,68 @@ bool dune_host_int80(struct dune_thread *t);
 dune_intr_cb dune_signal_cb(unsigned int vec);
 /* The host loop: the next signal to inject, or 0. */
 unsigned int dune_signal_next(struct dune_thread *t);
+/* Is @h the handler dune_register_signal_handler installs? */
+bool dune_signal_is_registered(const void *h);
+
+/* sigasm.S: instructions the trampoline recognises */
+long dune_fwd_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
+		      long a6);
+extern char dune_fwd_insn[], dune_fwd_done[];
+void dune_sig_restorer(void);
+void dune_touch_read(uint64_t addr);
+void dune_touch_write(uint64_t addr);
+extern char dune_touch_read_insn[], dune_touch_write_insn[], dune_touch_done[];
+long dune_ucopy(void *dst, const void *src, size_t n);
+extern char dune_ucopy_insn[], dune_ucopy_fixup[];
+
+/* sigaction.c: the program's actions, the trampoline */
+/* dune_init: take over handlers installed natively; frame sizes */
+void dune_sig_init(void);
+void dune_sig_thread_enter(struct dune_thread *t);
+long dune_sys_rt_sigaction(struct dune_thread *t, long sig, uint64_t uact,
+			   uint64_t uoact, long size);
+/* Set the program's action for @sig to SIG_DFL (force_sigsegv & co). */
+void dune_sig_set_default(int sig);
+/* Read/write our own memory at a guest-given address: 0 or -EFAULT. */
+long dune_vm_read(void *dst, uint64_t src, size_t n);
+long dune_vm_write(uint64_t dst, const void *src, size_t n);
+
+/* sigdeliver.c: frames on the guest stack */
+void dune_sig_fpu_init(void);
+void dune_sig_deliver(struct dune_thread *t);
+void dune_sys_rt_sigreturn(struct dune_thread *t);
+long dune_sys_sigaltstack(struct dune_thread *t, uint64_t uss, uint64_t uoss);
+/* Before a forwarded call: note a temporary signal mask it installs. */
+void dune_sig_note_tmpmask(struct dune_thread *t);
+
+/* Exception vectors (SDM vol. 3 table 6-1; Linux's X86_TRAP_*). */
+enum {
+	DUNE_TRAP_DE = 0, DUNE_TRAP_DB = 1, DUNE_TRAP_NMI = 2,
+	DUNE_TRAP_BP = 3, DUNE_TRAP_OF = 4, DUNE_TRAP_BR = 5,
+	DUNE_TRAP_UD = 6, DUNE_TRAP_NM = 7, DUNE_TRAP_DF = 8,
+	DUNE_TRAP_TS = 10, DUNE_TRAP_NP = 11, DUNE_TRAP_SS = 12,
+	DUNE_TRAP_GP = 13, DUNE_TRAP_PF = 14, DUNE_TRAP_MF = 16,
+	DUNE_TRAP_AC = 17, DUNE_TRAP_MC = 18, DUNE_TRAP_XF = 19,
+};
+
+/* excsig.c: an exception as the trap handler saw it ... */
+struct dune_exc {
+	unsigned int vector;
+	uint64_t err;		/* error code, 0 if the vector has none */
+	uint64_t rip;		/* as pushed: a trap's is past the instruction */
+	uint64_t cr2;		/* #PF */
+	uint64_t dr6;		/* #DB: DR6 as read (reserved bits 1) */
+	uint16_t fsw, fcw;	/* #MF: x87 status and control words */
+	uint32_t mxcsr;		/* #XM */
+};
+/* ... and the signal Linux sends a process for it in user mode. */
+#define DUNE_EXC_REPORT	(-1)	/* none: Dune's own trouble, report and die */
+#define DUNE_EXC_RETRY	0	/* spurious: Linux resumes, sending nothing */
+#define DUNE_EXC_SIGNAL	1	/* *s filled in */
+int dune_exc_signal(const struct dune_exc *e, struct dune_excsig *s);
+
+/* exchost.c: a VMCALL exit; false if it is a system call (the stub's). */
+bool dune_exc_vmcall(struct dune_thread *t);
 
 /* sigforce.c */
 void dune_force_signal(struct dune_thread *t, const struct dune_ksiginfo *info,

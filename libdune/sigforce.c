@@ -32,9 +32,8 @@ void dune_force_signal(struct dune_thread *t, const struct dune_ksiginfo *info,
 	dune_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked,
 		  sizeof(bit));
 	if ((blocked & bit) || sa.handler == SIG_IGN) {
-		sa.handler = SIG_DFL;
-		dune_sys4(SYS_rt_sigaction, info->signo, (long)&sa, 0,
-			  sizeof(bit));
+		/* The program's table too: sigaction shows SIG_DFL after. */
+		dune_sig_set_default(info->signo);
 		dune_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bit, 0,
 			  sizeof(bit));
 	}

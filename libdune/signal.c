@@ -116,6 +116,11 @@ static void native_handler(int sig, siginfo_t *si, void *ucv)
 	tf_to_uc(&tf, &uc->uc_mcontext);
 }
 
+bool dune_signal_is_registered(const void *h)
+{
+	return h == (const void *)native_handler;
+}
+
 int dune_register_signal_handler(int signum, dune_intr_cb cb)
 {
 	struct sigaction sa;

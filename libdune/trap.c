@@ -5,8 +5,10 @@
  * the program: general registers only (raw.h), no stdio (the program may
  * hold its locks), system calls through `syscall` (forwarded as usual).
  *
- * By default a trap is reported on stderr and ends the process with the
- * signal Linux would have sent.  Programs may register handlers instead.
+ * By default an exception becomes the signal Linux sends for it, with
+ * the same siginfo and context (DUNE_DEBUG=1 also reports it on stderr);
+ * what Linux never signals is reported and fatal.  Programs may register
+ * handlers instead.
  *
  * IST everywhere: at CPL 0 the CPU would otherwise push the frame onto
  * the program's stack, over its red zone.  IST1 serves ordinary traps,
@@ -18,6 +20,7 @@
  * ring-0 stub for the handler and back before ring 3 resumes.  Injected
  * signals (signal.c) arrive as external interrupts on their vectors.
  */
+#include <asm/debugreg.h>
 #include <errno.h>
 #include <signal.h>
 
@@ -130,7 +133,7 @@ static void fpu_restore(uint8_t *area)
 		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
-static void tf_to_regs(const struct dune_tf *tf, struct dune_regs *r)
+void dune_tf_to_regs(const struct dune_tf *tf, struct dune_regs *r)
 {
 	r->rax = tf->rax;
 	r->rbx = tf->rbx;
@@ -156,7 +159,7 @@ static void out_frame(struct dune_out *o, const struct dune_tf *tf)
 {
 	struct dune_regs r;
 
-	tf_to_regs(tf, &r);
+	dune_tf_to_regs(tf, &r);
 	dune_out_regs(o, &r);
 	dune_out_str(o, "    cs ");
 	dune_out_hex(o, tf->cs);
@@ -202,12 +205,11 @@ static void out_pf_detail(struct dune_out *o, uint64_t cr2, uint64_t err)
 	}
 }
 
-static __attribute__((noreturn)) void report_and_die(struct dune_tf *tf,
-						     uint64_t cr2,
-						     const char *why)
+/* The exception in detail on stderr, ending with "  @what @sig\n". */
+static void report(struct dune_tf *tf, uint64_t cr2, const char *why,
+		   const char *what, int sig)
 {
 	unsigned int vec = tf->vector;
-	int sig = dune_vector_signal(vec);
 	struct dune_out o;
 
 	dune_out_init(&o, 2);
@@ -237,10 +239,21 @@ static __attribute__((noreturn)) void report_and_die(struct dune_tf *tf,
 	}
 	dune_out_str(&o, "  registers:\n");
 	out_frame(&o, tf);
-	dune_out_str(&o, "  ending the process with signal ");
+	dune_out_str(&o, "  ");
+	dune_out_str(&o, what);
+	dune_out_str(&o, " ");
 	dune_out_dec(&o, sig);
 	dune_out_str(&o, "\n");
 	dune_out_flush(&o);
+}
+
+static __attribute__((noreturn)) void report_and_die(struct dune_tf *tf,
+						     uint64_t cr2,
+						     const char *why)
+{
+	int sig = dune_vector_signal(tf->vector);
+
+	report(tf, cr2, why, "ending the process with signal", sig);
 	dune_die_signal(sig);
 }
 
@@ -256,6 +269,92 @@ static bool is_user_syscall(const struct dune_tf *tf, bool lstar_user)
 	return tf->vector == DUNE_VEC_USER_SYSCALL && lstar_user &&
 	       !(tf->cs & 3) &&
 	       tf->rip == (uint64_t)dune_user_syscall_stub_ret;
+}
+
+static uint64_t read_dr6_and_reset(void)
+{
+	uint64_t v, reset = DR6_RESERVED;
+
+	/* Each a VM exit (dune.ko keeps the guest's DR6); #DB is rare. */
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	/* As Linux does: the next #DB must not see this one's bits. */
+	__asm__ volatile("mov %0, %%dr6" : : "r"(reset));
+	return v;
+}
+
+/* `int imm8` (SDM vol. 2: CD ib) and the IDT flag of an error code */
+#define INT_N_OPCODE	0xcd
+#define INT_N_LEN	2
+#define SEL_ERR_IDT	0x2
+
+/*
+ * A vector >= 32 without a handler: nothing raises those but an `int $n`
+ * of the program (signals are injected on vectors that never get here),
+ * which is right before rip.  Reading it is a guest access that could
+ * fault: with trap_depth set, that is reported, not a nested frame.
+ */
+static bool soft_int(struct dune_thread *t, const struct dune_tf *tf)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)tf->rip;
+	bool yes;
+
+	t->trap_depth++;
+	yes = p[-2] == INT_N_OPCODE && p[-1] == tf->vector;
+	t->trap_depth--;
+	return yes;
+}
+
+/*
+ * No handler for this exception: the signal Linux would send for it
+ * (excsig.c), which the host loop sends once it has put the guest back
+ * at the faulting context (exchost.c); the FPU state stays what the
+ * faulting instruction left.  A spurious #DB, #MF or #XM is resumed,
+ * as Linux does.  What Linux never signals (#DF, NMI, #MC, a page fault
+ * in the user half: Dune's windows or the program's page tables) and
+ * any exception at ring 3 or during a ring-3 run are reported and fatal.
+ * Returns only to resume.
+ */
+static void exc_to_signal(struct dune_thread *t, struct dune_tf *tf,
+			  uint64_t cr2)
+{
+	struct dune_exc e;
+	int r;
+
+	if ((tf->cs & 3) || t->user.active)
+		report_and_die(tf, cr2, NULL);
+	if (tf->vector >= 32 && soft_int(t, tf)) {
+		/*
+		 * Natively the gate's DPL 0 refuses `int $n` from user mode:
+		 * #GP at the instruction, error code n with the IDT flag
+		 * (SDM vol. 3 6.13).  The frame is back at the instruction.
+		 */
+		tf->rip -= INT_N_LEN;
+		tf->err = (tf->vector << 3) | SEL_ERR_IDT;
+		tf->vector = DUNE_TRAP_GP;
+	}
+	dune_bzero(&e, sizeof(e));
+	e.vector = tf->vector;
+	e.err = tf->err;
+	e.rip = tf->rip;
+	e.cr2 = cr2;
+	if (e.vector == DUNE_TRAP_DB)
+		e.dr6 = read_dr6_and_reset();
+	/* None of these waits for or raises a pending FP exception. */
+	if (e.vector == DUNE_TRAP_MF)
+		__asm__ volatile("fnstsw %0\n\tfnstcw %1"
+				 : "=m"(e.fsw), "=m"(e.fcw));
+	if (e.vector == DUNE_TRAP_XF)
+		__asm__ volatile("stmxcsr %0" : "=m"(e.mxcsr));
+	r = dune_exc_signal(&e, &t->exc);
+	if (r == DUNE_EXC_RETRY)
+		return;
+	if (r == DUNE_EXC_REPORT)
+		report_and_die(tf, cr2, NULL);
+	if (dune_proc.debug)
+		report(tf, cr2, NULL, "sending the program signal",
+		       t->exc.info.signo);
+	t->exc_armed = true;
+	dune_exc_hypercall();
 }
 
 /* Called by trap.S on the IST stack, for every vector. */
@@ -286,8 +385,10 @@ void dune_trap(struct dune_tf *tf)
 		if (!pf && !cb && vec >= DUNE_SIGNAL_VECTOR(1) &&
 		    vec <= DUNE_SIGNAL_VECTOR(64))
 			goto out;
-		if (!pf && !cb)
-			report_and_die(tf, cr2, NULL);
+		if (!pf && !cb) {
+			exc_to_signal(t, tf, cr2);
+			goto out;
+		}
 	}
 
 	t->trap_depth++;
