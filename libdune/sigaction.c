@@ -228,7 +228,8 @@ void dune_sig_init(void)
 		if (dune_sys4(SYS_rt_sigaction, sig, 0, (long)&k,
 			      sizeof(uint64_t)))
 			continue;
-		if (!real_handler(k.handler) || k.handler == (void *)trampoline ||
+		if (!real_handler(k.handler) ||
+		    k.handler == (void *)trampoline ||
 		    dune_signal_is_registered(k.handler))
 			continue;
 		k.flags = dune_sig_uapi_flags(k.flags);
