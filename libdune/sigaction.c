@@ -228,7 +228,8 @@ void dune_sig_init(void)
 		if (dune_sys4(SYS_rt_sigaction, sig, 0, (long)&k,
 			      sizeof(uint64_t)))
 			continue;
-		if (!real_handler(k.handler) || k.handler == (void *)trampoline ||
+		if (!real_handler(k.handler) ||
+		    k.handler == (void *)trampoline ||
 		    dune_signal_is_registered(k.handler))
 			continue;
 		k.flags = dune_sig_uapi_flags(k.flags);
@@ -327,6 +328,12 @@ static void queue_signal(struct dune_thread *t, int sig, siginfo_t *si,
 		uc->uc_mcontext.gregs[REG_RAX] = -EINTR;
 		s->restart = true;
 	}
+	/*
+	 * Full (only forced faults get past the all-blocked mask below):
+	 * never overwrite a queued frame.
+	 */
+	if (s->tail - s->head >= DUNE_SIGQ_LEN)
+		return;
 	e = &s->q[s->tail % DUNE_SIGQ_LEN];
 	dune_copy(&e->info, si, sizeof(e->info));
 	e->act = *a;
@@ -336,7 +343,7 @@ static void queue_signal(struct dune_thread *t, int sig, siginfo_t *si,
 	 * Natively the kernel would go on delivering; the last free slot
 	 * stops it (all blocked) until the host loop has made the frames.
 	 */
-	if (s->tail - s->head == DUNE_SIGQ_LEN - 1) {
+	if (s->tail - s->head >= DUNE_SIGQ_LEN - 1) {
 		s->deferred_mask = kmask;
 		s->mask_deferred = true;
 		kmask = ~0ull;

@@ -25,8 +25,8 @@ DUNE_NOFPU_BEGIN
 #endif
 
 /* XSAVE feature numbers (SDM 13.1) */
-#define XFEATURE_PKRU		9	/* handlers keep the program's PKRU */
-#define XFEATURE_XTILE_DATA	18	/* AMX: per process on demand (XFD) */
+#define XFEATURE_PKRU		9	/* kept for handlers */
+#define XFEATURE_XTILE_DATA	18	/* AMX: on demand (XFD) */
 /* The values FNINIT and a reset give FCW and MXCSR (SDM 8.1.5, 10.2.3) */
 #define FCW_INIT		0x37f
 #define MXCSR_INIT		0x1f80
@@ -39,7 +39,8 @@ DUNE_NOFPU_BEGIN
 /* XSTATE_BV bits 0 and 1: x87 and SSE state (SDM 13.4.2) */
 #define XFEATURES_FP_SSE	3ull
 
-static uint32_t mxcsr_mask = 0xffbf;	/* if FXSAVE reports 0 (SDM 11.6.6) */
+/* What FXSAVE's MXCSR_MASK 0 stands for (SDM 11.6.6) */
+static uint32_t mxcsr_mask = 0xffbf;
 static uint8_t fpu_init_img[FX_SIZE + XSAVE_HDR_SIZE]
 	__attribute__((aligned(64)));
 
@@ -206,15 +207,15 @@ static void deliver_one(struct dune_thread *t, const struct dune_sigq_entry *e)
 	struct dune_rt_sigframe f;
 	struct dune_sigcontext *sc = &f.uc.uc_mcontext;
 	uint64_t frame, fp;
+	bool onstack;
 
 	/* x86-64 has no default restorer: Linux gives SIGSEGV. */
 	if (!dune_sig_flag(e->act.flags, DUNE_SA_RESTORER)) {
 		force_sigsegv(t, sig);
 		return;
 	}
-	frame = dune_sigframe_place(sas, r->rsp,
-				    dune_sig_flag(e->act.flags, DUNE_SA_ONSTACK),
-				    math, sizeof(f), &fp);
+	onstack = dune_sig_flag(e->act.flags, DUNE_SA_ONSTACK);
+	frame = dune_sigframe_place(sas, r->rsp, onstack, math, sizeof(f), &fp);
 	if (!frame) {
 		force_sigsegv(t, sig);
 		return;

@@ -53,7 +53,7 @@ struct dune_rt_sigframe {
 struct dune_sas {
 	uint64_t sp;
 	uint64_t size;
-	uint32_t flags;		/* what sigaltstack was given (SS_AUTODISARM) */
+	uint32_t flags;		/* as sigaltstack got them (SS_AUTODISARM) */
 };
 
 /* What Linux's user-space sigcontext shows for cs and ss. */

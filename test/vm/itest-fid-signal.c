@@ -207,12 +207,51 @@ static void test_handler_from_before_enter(void)
 	IT_ASSERT(usr1_rip_ok);
 }
 
+/* ---- a thread not in Dune mode gets the same handlers natively ---- */
+
+static volatile int native_got, native_active, native_masked;
+
+static void on_usr2_native(int sig)
+{
+	sigset_t m;
+
+	sigprocmask(SIG_SETMASK, NULL, &m);
+	native_active = dune_active();
+	native_masked = sigismember(&m, SIGUSR2) == 1;
+	native_got = 1;
+}
+
+static void *native_waiter(void *arg)
+{
+	while (!native_got)
+		usleep(1000);
+	return NULL;
+}
+
+static void test_native_thread_uses_table(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr2_native };
+	pthread_t th;
+
+	IT_ASSERT_EQ(dune_init(true), 0);
+	IT_ASSERT_EQ(pthread_create(&th, NULL, native_waiter, NULL), 0);
+	enter();
+	/* installed from the guest: the table and the trampoline */
+	IT_ASSERT_EQ(sigaction(SIGUSR2, &sa, NULL), 0);
+	IT_ASSERT_EQ(pthread_kill(th, SIGUSR2), 0);
+	IT_ASSERT_EQ(pthread_join(th, NULL), 0);
+	IT_ASSERT(native_got);
+	IT_ASSERT(!native_active);	/* ran natively, in that thread */
+	IT_ASSERT(native_masked);	/* with the handler's mask */
+}
+
 static const struct itest tests[] = {
 	{ "longjmp_stays_in_dune", test_longjmp_stays_in_dune },
 	{ "frame_registers", test_frame_registers },
 	{ "exits_per_signal", test_exits_per_signal },
 	{ "register_signal_handler", test_register_signal_handler },
 	{ "handler_from_before_enter", test_handler_from_before_enter },
+	{ "native_thread_uses_table", test_native_thread_uses_table },
 };
 
 ITEST_MAIN(tests)
