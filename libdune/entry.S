@@ -86,12 +86,14 @@ dune_syscall_stub_ret:
  * and sends the signal (exchost.c).  Never returns here.
  */
 	.globl dune_exc_hypercall
+	.hidden dune_exc_hypercall
 	.type dune_exc_hypercall, @function
 	.p2align 4
 dune_exc_hypercall:
 	movl	$DUNE_HC_EXCEPTION, %eax
 	vmcall
 	.globl dune_exc_hypercall_ret
+	.hidden dune_exc_hypercall_ret
 dune_exc_hypercall_ret:
 	ud2
 	.size dune_exc_hypercall, . - dune_exc_hypercall

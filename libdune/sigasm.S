@@ -16,6 +16,7 @@
  *			 long a5, long a6)
  */
 	.globl dune_fwd_syscall
+	.hidden dune_fwd_syscall
 	.type dune_fwd_syscall, @function
 dune_fwd_syscall:
 	movq	%rdi, %rax
@@ -26,15 +27,18 @@ dune_fwd_syscall:
 	movq	%r9, %r8
 	movq	8(%rsp), %r9
 	.globl dune_fwd_insn
+	.hidden dune_fwd_insn
 dune_fwd_insn:
 	syscall
 	.globl dune_fwd_done
+	.hidden dune_fwd_done
 dune_fwd_done:
 	ret
 	.size dune_fwd_syscall, . - dune_fwd_syscall
 
 /* The kernel action's sa_restorer for the trampoline. */
 	.globl dune_sig_restorer
+	.hidden dune_sig_restorer
 	.type dune_sig_restorer, @function
 	.p2align 4
 dune_sig_restorer:
@@ -45,21 +49,26 @@ dune_sig_restorer:
 
 /* void dune_touch_read(uint64_t addr): a read of one byte. */
 	.globl dune_touch_read
+	.hidden dune_touch_read
 	.type dune_touch_read, @function
 dune_touch_read:
 	.globl dune_touch_read_insn
+	.hidden dune_touch_read_insn
 dune_touch_read_insn:
 	movb	(%rdi), %al
 	.globl dune_touch_done
+	.hidden dune_touch_done
 dune_touch_done:
 	ret
 	.size dune_touch_read, . - dune_touch_read
 
 /* void dune_touch_write(uint64_t addr): an atomic no-op write. */
 	.globl dune_touch_write
+	.hidden dune_touch_write
 	.type dune_touch_write, @function
 dune_touch_write:
 	.globl dune_touch_write_insn
+	.hidden dune_touch_write_insn
 dune_touch_write_insn:
 	lock orb $0, (%rdi)
 	jmp	dune_touch_done
@@ -70,15 +79,18 @@ dune_touch_write_insn:
  * 0, or -EFAULT if a fault stopped it.
  */
 	.globl dune_ucopy
+	.hidden dune_ucopy
 	.type dune_ucopy, @function
 dune_ucopy:
 	movq	%rdx, %rcx
 	.globl dune_ucopy_insn
+	.hidden dune_ucopy_insn
 dune_ucopy_insn:
 	rep movsb
 	xorl	%eax, %eax
 	ret
 	.globl dune_ucopy_fixup
+	.hidden dune_ucopy_fixup
 dune_ucopy_fixup:
 	movq	$-EFAULT, %rax
 	ret
