@@ -180,6 +180,13 @@ $(B)/bin/dyn-%: /bin/%
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# Shared libraries for the tests (test/vm/lib/NAME.c), shipped with them.
+TEST_SOS := $(patsubst test/vm/lib/%.c,$(B)/bin/%.so,$(wildcard test/vm/lib/*.c))
+progs: $(TEST_SOS)
+$(B)/bin/%.so: test/vm/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -fPIC $< -o $@
+
 .SECONDARY: $(B)/obj/fid/enter.o
 $(B)/obj/fid/%.o: test/fidelity/%.c
 	@mkdir -p $(dir $@)

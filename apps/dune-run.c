@@ -48,6 +48,9 @@
 
 static bool quiet;
 
+/* Tells libdune.so's constructor not to enter Dune mode in dune-run. */
+const char dune_run_launcher = 1;
+
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
@@ -260,9 +263,14 @@ static int set_env(const char *lib, bool stats)
 	char *v;
 	int r;
 
-	/* First, so libdune.so initializes before other preloaded code. */
+	/*
+	 * Last: ld.so runs the constructors of preloaded libraries in the
+	 * reverse of their order, so libdune.so's comes before those of the
+	 * others.  libdune.so defines only the names of dune.h: its place
+	 * in the list does not change which definitions win.
+	 */
 	if (old && *old) {
-		if (asprintf(&v, "%s:%s", lib, old) < 0)
+		if (asprintf(&v, "%s:%s", old, lib) < 0)
 			return -1;
 	} else {
 		v = strdup(lib);
@@ -318,8 +326,10 @@ int main(int argc, char **argv)
 
 	err = find_prog(argv[i], path, sizeof(path));
 	if (err) {
-		say("%s: %s", argv[i], err == ENOENT ? "command not found" :
-		    strerror(err));
+		/* as a shell says it */
+		say("%s: %s", argv[i],
+		    err == ENOENT && !strchr(argv[i], '/') ?
+		    "command not found" : strerror(err));
 		return err == ENOENT ? ST_NOT_FOUND : ST_CANNOT_EXEC;
 	}
 	why = check_prog(path, 0, &st);

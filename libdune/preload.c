@@ -51,6 +51,12 @@ static const char *fix_for(int err)
 }
 
 /*
+ * Defined by dune-run only: run from a Dune process (DUNE_RUN=1 in its
+ * environment), dune-run itself stays native; it only checks and execs.
+ */
+extern const char dune_run_launcher __attribute__((weak));
+
+/*
  * Priority 101, the first one a program may use: in this library it
  * runs before any other constructor of libdune.so; the program's own
  * constructors run later (the main program initializes last).
@@ -59,7 +65,7 @@ static void __attribute__((constructor(101))) dune_run_preload(void)
 {
 	int err;
 
-	if (!env_on("DUNE_RUN"))
+	if (!env_on("DUNE_RUN") || &dune_run_launcher)
 		return;
 	if (env_on("DUNE_RUN_STATS"))
 		dune_stats_enable();

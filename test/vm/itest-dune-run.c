@@ -146,11 +146,29 @@ static void exec_children(void)
 	IT_ASSERT_EQ(count_of(out, "main: dune_active 1 cpl 0\n"), 2);
 	EXPECT_TEXT("thread: dune_active 1 cpl 0\n");
 	EXPECT_NO_TEXT("dune_active 0");
-	/* an existing LD_PRELOAD is kept, after libdune.so */
-	EXPECT_STATUS(run("LD_PRELOAD=/opt/dune/lib/libdune.so.0 dune-run -- dyn-sh -c 'echo \"$LD_PRELOAD\"; dune-run-probe'"),
-		      0);
-	EXPECT_TEXT("libdune.so.0:/opt/dune/lib/libdune.so.0\n");
+	/* dune-run from a Dune process: only the program enters (the
+	 * dune-run that fails would report its stats if it had) */
+	EXPECT_STATUS(run("dune-run --stats -- dyn-sh -c 'dune-run --stats -- dune-run-probe; dune-run --stats /no/such/file' 2>&1"),
+		      ST_NOT_FOUND);
 	EXPECT_TEXT("main: dune_active 1 cpl 0\n");
+	EXPECT_TEXT(" (dune-run-probe): ");
+	EXPECT_TEXT(" (dyn-sh): ");
+	EXPECT_NO_TEXT(" (dune-run): ");
+}
+
+/* An existing LD_PRELOAD is kept; libdune.so goes last in it, so that
+ * its constructor runs before those of the other preloaded libraries. */
+static void other_preloads(void)
+{
+	EXPECT_STATUS(run("LD_PRELOAD=/opt/dune/bin/dune-run-ctor.so dune-run -- dyn-sh -c 'echo \"$LD_PRELOAD\"'"),
+		      0);
+	EXPECT_TEXT("/opt/dune/bin/dune-run-ctor.so:/opt/dune/lib/libdune.so.0\n");
+	/* dune-run itself (native) and dyn-sh (in Dune mode) */
+	IT_ASSERT_EQ(count_of(out, "dune-run-ctor.so: cpl 3\n"), 1);
+	IT_ASSERT_EQ(count_of(out, "dune-run-ctor.so: cpl 0\n"), 1);
+	/* natively it says so */
+	EXPECT_STATUS(run("LD_PRELOAD=/opt/dune/bin/dune-run-ctor.so dyn-true"), 0);
+	EXPECT_TEXT("dune-run-ctor.so: cpl 3\n");
 }
 
 /* Ordinary programs: exit statuses and output as natively. */
@@ -216,6 +234,7 @@ static void not_found(void)
 	EXPECT_STATUS(run("dune-run -- no-such-program"), ST_NOT_FOUND);
 	EXPECT_TEXT("dune-run: no-such-program: command not found\n");
 	EXPECT_STATUS(run("dune-run /no/such/file"), ST_NOT_FOUND);
+	EXPECT_TEXT("dune-run: /no/such/file: No such file or directory\n");
 	EXPECT_STATUS(run("dune-run --quiet -- no-such-program"), ST_NOT_FOUND);
 	IT_ASSERT_EQ(out[0], 0);
 }
@@ -350,6 +369,7 @@ static const struct itest tests[] = {
 	{ "probe_in_dune_mode", probe_in_dune_mode },
 	{ "native_without_dune_run", native_without_dune_run },
 	{ "exec_children", exec_children },
+	{ "other_preloads", other_preloads },
 	{ "shell_pipeline", shell_pipeline },
 	{ "stats", stats },
 	{ "stats_threads", stats_threads },
