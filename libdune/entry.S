@@ -122,6 +122,35 @@ dune_raw_clone:
 	.size dune_raw_clone, . - dune_raw_clone
 
 /*
+ * long dune_raw_clone3(struct clone_args *args, size_t size,
+ *			void (*fn)(void *), void *arg)
+ *
+ * clone3, with dune_raw_clone's conventions: a child on a new stack
+ * (args->stack) calls fn(arg); with fn == NULL the child returns 0 like
+ * fork (args->stack must then be 0).
+ */
+	.globl dune_raw_clone3
+	.type dune_raw_clone3, @function
+dune_raw_clone3:
+	pushq	%rbx
+	movq	%rcx, %rbx		/* arg: the syscall clobbers rcx */
+	movq	%rdx, %r9		/* fn */
+	movl	$__NR_clone3, %eax
+	syscall
+	testq	%rax, %rax
+	jnz	1f
+	testq	%r9, %r9
+	jz	1f
+	/* the child, on the new stack */
+	xorl	%ebp, %ebp
+	movq	%rbx, %rdi
+	call	*%r9
+	ud2
+1:	popq	%rbx
+	ret
+	.size dune_raw_clone3, . - dune_raw_clone3
+
+/*
  * void dune_unmap_and_exit(void *addr, size_t len, int code)
  * Free the block holding our own stack, then end the thread, without
  * touching the stack in between.  Signals must be blocked: a handler

@@ -287,6 +287,7 @@ static int do_init(void)
 	    set_slots(fd) || dune_page_init_pa() || dune_vm_init())
 		goto fail;
 	dune_idt_init();
+	dune_vsyscall_init();
 	if (check_reachable())
 		goto fail;
 	if (debug_enabled())
@@ -354,8 +355,10 @@ int dune_enter_c(struct dune_regs *regs)
 		return -1;
 	}
 	memcpy(&t->run.regs, regs, sizeof(*regs));
+	dune_vcpu_fd_begin(t);
 	fd = dune_vcpu_create(t);
 	if (fd < 0) {
+		dune_vcpu_fd_end(t);
 		fprintf(stderr, "libdune: DUNE_CREATE_VCPU failed: %s%s\n",
 			strerror(-fd), create_vcpu_hint(-fd));
 		dune_thread_free(t);
@@ -364,6 +367,7 @@ int dune_enter_c(struct dune_regs *regs)
 	}
 	t->vcpu_fd = fd;
 	dune_fdguard_add(fd);
+	dune_vcpu_fd_end(t);
 	dune_self = t;
 	/*
 	 * From here on the guest owns the stack we are on (it returns from

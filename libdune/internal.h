@@ -31,6 +31,8 @@
 #define DUNE_THREAD_VFORK	(1u << 0)	/* the parent frees the block */
 #define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
 #define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
+#define DUNE_THREAD_REAPED	(1u << 3)	/* its creator frees the block */
+#define DUNE_THREAD_CREATING	(1u << 4)	/* making its vCPU fd */
 
 /*
  * What dune_jump_to_user saves so that dune_ret_from_user can return
@@ -83,6 +85,9 @@ struct dune_thread {
 	uint32_t pcid_gen[4096];
 };
 
+/* The host's vsyscall= setting (vsyscall.c) */
+enum { DUNE_VSYSCALL_NONE, DUNE_VSYSCALL_XONLY, DUNE_VSYSCALL_EMULATE };
+
 /* Process-wide state, set up by dune_init. */
 struct dune_proc {
 	int dev_fd;		/* /dev/dune, bound to this process's mm */
@@ -94,6 +99,7 @@ struct dune_proc {
 	uint64_t cr3;		/* GPA of pgroot, what new vCPUs load */
 	uint64_t xsave_mask;	/* components saved around handlers; 0: fxsave */
 	uint32_t fpu_size;
+	unsigned int vsyscall;	/* DUNE_VSYSCALL_* */
 };
 
 extern struct dune_proc dune_proc;
@@ -128,6 +134,9 @@ __attribute__((noreturn)) void dune_switch_stack(void *top,
 						 void *arg);
 long dune_raw_clone(unsigned long flags, void *stack, int *ptid, int *ctid,
 		    unsigned long tls, void (*fn)(void *), void *arg);
+struct clone_args;
+long dune_raw_clone3(struct clone_args *args, size_t size,
+		     void (*fn)(void *), void *arg);
 __attribute__((noreturn)) void dune_unmap_and_exit(void *addr, size_t len,
 						   int code);
 /* trap.S: 256 stubs of TRAP_STUB_SIZE bytes */
@@ -155,6 +164,22 @@ const char *dune_errno_name(long err);
 
 /* hostloop.c */
 __attribute__((noreturn)) void dune_host_loop(void *thread);
+/* clone.c: the guest's clone, clone3, fork and exit */
+long dune_sys_clone(struct dune_thread *t, unsigned long flags,
+		    uint64_t stack, long ptid, long ctid, long tls);
+long dune_sys_clone3(struct dune_thread *t, uint64_t uargs, uint64_t size);
+__attribute__((noreturn)) void dune_thread_exit(struct dune_thread *t,
+						int code);
+/* Free the blocks of our CLONE_VM children that have ended. */
+void dune_reap_vm_children(void);
+/* Around DUNE_CREATE_VCPU .. dune_fdguard_add in a shared fd table. */
+void dune_vcpu_fd_begin(struct dune_thread *t);
+void dune_vcpu_fd_end(struct dune_thread *t);
+/* vsyscall.c: dune_init reads the setting; dune_trap calls the fault */
+void dune_vsyscall_init(void);
+/* A guest #PF in the vsyscall page (true: handled, resume from @tf). */
+bool dune_vsyscall_fault(struct dune_thread *t, struct dune_tf *tf,
+			 uint64_t cr2);
 /* hostsys.c */
 void dune_host_syscall(struct dune_thread *t);
 
