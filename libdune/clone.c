@@ -450,6 +450,7 @@ __attribute__((noreturn)) void dune_thread_exit(struct dune_thread *t,
 		for (;;)
 			dune_sys1(SYS_exit, code);
 	}
+	dune_rseq_exit(t);
 	dune_unmap_and_exit(t->block, t->block_size, code);
 }
 

@@ -151,6 +151,32 @@ dune_raw_clone3:
 	.size dune_raw_clone3, . - dune_raw_clone3
 
 /*
+ * long dune_rseq_run_ioctl(long fd, unsigned long cmd, void *arg,
+ *			    unsigned int *event)
+ *
+ * The DUNE_RUN ioctl for a thread with an rseq area (rseq.c): the kernel
+ * sees the instruction after the `syscall` as libdune's rseq critical
+ * section, so a preemption, migration or signal during the ioctl sends it
+ * to dune_rseq_run_abort, which sets *event.  The signature the kernel
+ * checks precedes the abort label.  r9 keeps event (the syscall keeps r9).
+ */
+	.globl dune_rseq_run_ioctl
+	.type dune_rseq_run_ioctl, @function
+dune_rseq_run_ioctl:
+	movq	%rcx, %r9
+	movl	$__NR_ioctl, %eax
+	syscall
+	.globl dune_rseq_run_ret
+dune_rseq_run_ret:
+	ret
+	.long	DUNE_RSEQ_SIG
+	.globl dune_rseq_run_abort
+dune_rseq_run_abort:
+	movl	$1, (%r9)
+	ret
+	.size dune_rseq_run_ioctl, . - dune_rseq_run_ioctl
+
+/*
  * void dune_unmap_and_exit(void *addr, size_t len, int code)
  * Free the block holding our own stack, then end the thread, without
  * touching the stack in between.  Signals must be blocked: a handler

@@ -288,6 +288,7 @@ static int do_init(void)
 		goto fail;
 	dune_idt_init();
 	dune_vsyscall_init();
+	dune_rseq_init();
 	if (check_reachable())
 		goto fail;
 	if (debug_enabled())
@@ -369,6 +370,7 @@ int dune_enter_c(struct dune_regs *regs)
 	dune_fdguard_add(fd);
 	dune_vcpu_fd_end(t);
 	dune_self = t;
+	dune_rseq_enter(t);
 	/*
 	 * From here on the guest owns the stack we are on (it returns from
 	 * dune_enter on it); the host loop gets its own.

@@ -14,6 +14,8 @@
  *    device again, registers the same slots (its page tables are a copy
  *    at the same addresses) and makes a vCPU (clone.c);
  *  - exit: the thread's vCPU fd and block are freed first (clone.c);
+ *  - rseq: against the program's registration; the kernel has
+ *    libdune's area (rseq.c);
  *  - wait4, waitid: afterwards, the blocks of CLONE_VM children that
  *    ended are freed (clone.c);
  *  - rt_sigreturn: ENOSYS (signal frames live on the host stack, never
@@ -164,6 +166,9 @@ void dune_host_syscall(struct dune_thread *t)
 		break;
 	case SYS_exit:
 		dune_thread_exit(t, r->rdi);
+	case SYS_rseq:
+		ret = dune_sys_rseq(t, r->rdi, r->rsi, r->rdx, r->r10);
+		break;
 	case SYS_wait4:
 	case SYS_waitid:
 		ret = dune_sys6(r->rax, r->rdi, r->rsi, r->rdx, r->r10, r->r8,

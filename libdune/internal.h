@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/rseq.h>
 
 #include "asmdefs.h"
 #include "desc.h"
@@ -81,6 +82,11 @@ struct dune_thread {
 	 * last fault that raised a signal, shown in every signal frame.
 	 */
 	uint64_t sig_trapno, sig_err, sig_cr2;
+	/* rseq.c: the area the kernel has, and the program's registration */
+	struct rseq host_rseq;
+	uint64_t rseq_area;		/* 0: none */
+	uint32_t rseq_len, rseq_sig;
+	uint32_t rseq_cpu;		/* host_rseq.cpu_id last copied */
 	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
 	uint32_t pcid_gen[4096];
 };
@@ -139,6 +145,8 @@ long dune_raw_clone3(struct clone_args *args, size_t size,
 		     void (*fn)(void *), void *arg);
 __attribute__((noreturn)) void dune_unmap_and_exit(void *addr, size_t len,
 						   int code);
+long dune_rseq_run_ioctl(long fd, unsigned long cmd, void *arg,
+			 unsigned int *event);
 /* trap.S: 256 stubs of TRAP_STUB_SIZE bytes */
 extern char dune_trap_stubs[];
 
@@ -180,6 +188,16 @@ void dune_vsyscall_init(void);
 /* A guest #PF in the vsyscall page (true: handled, resume from @tf). */
 bool dune_vsyscall_fault(struct dune_thread *t, struct dune_tf *tf,
 			 uint64_t cr2);
+/* rseq.c */
+void dune_rseq_init(void);
+/* A thread entering Dune mode: glibc's registration becomes the program's. */
+void dune_rseq_enter(struct dune_thread *t);
+long dune_sys_rseq(struct dune_thread *t, uint64_t area, uint32_t len,
+		   int flags, uint32_t sig);
+/* Before the thread's block is freed under it. */
+void dune_rseq_exit(struct dune_thread *t);
+/* DUNE_RUN, then Linux's rseq fixup for the guest after an event. */
+long dune_rseq_run(struct dune_thread *t);
 /* hostsys.c */
 void dune_host_syscall(struct dune_thread *t);
 

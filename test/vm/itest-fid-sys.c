@@ -6,7 +6,9 @@
  *  - a raw clone(CLONE_VM) child that is neither a thread nor a vfork
  *    child gives its host-stack block (and, sharing our fd table, its
  *    vCPU fd) back however it ends: exit, exit_group, a signal;
- *  - clone3 threads and CLONE_VM children run in Dune mode.
+ *  - clone3 threads and CLONE_VM children run in Dune mode;
+ *  - rseq: glibc's registration stays valid in Dune mode, and a signal
+ *    aborts a guest critical section.
  */
 #include <dirent.h>
 #include <linux/sched.h>
@@ -251,12 +253,98 @@ static void test_clone3_children_in_dune(void)
 	IT_ASSERT_EQ((long)res, 1);
 }
 
+/* Enter an rseq critical section and spin there; 1 from the abort handler. */
+int rseq_spin(uint64_t *rseq_cs, struct rseq_cs *cs);
+extern char rseq_spin_start[], rseq_spin_end[], rseq_spin_abort[];
+__asm__(
+	"	.text\n"
+	"	.globl rseq_spin\n"
+	"rseq_spin:\n"
+	"	movq	%rsi, (%rdi)\n"
+	"	.globl rseq_spin_start\n"
+	"rseq_spin_start:\n"
+	"	jmp	rseq_spin_start\n"
+	"	.globl rseq_spin_end\n"
+	"rseq_spin_end:\n"
+	"	xorl	%eax, %eax\n"
+	"	ret\n"
+	"	.long	" __stringify(RSEQ_SIG) "\n"
+	"	.globl rseq_spin_abort\n"
+	"rseq_spin_abort:\n"
+	"	movl	$1, %eax\n"
+	"	ret\n");
+
+static volatile int alarms;
+
+static void on_alarm(int sig)
+{
+	if (++alarms >= 5)
+		_exit(3);	/* the section was never aborted */
+}
+
+static struct rseq *rseq_area(void)
+{
+	return (struct rseq *)((char *)__builtin_thread_pointer() +
+			       __rseq_offset);
+}
+
+static void *rseq_abort_body(void *arg)
+{
+	static __thread struct rseq_cs cs __attribute__((aligned(32)));
+	struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct rseq *r = rseq_area();
+	sigset_t alrm;
+	int ret;
+
+	IT_ASSERT(dune_active());
+	IT_ASSERT((int)r->cpu_id >= 0);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+	cs.start_ip = (uintptr_t)rseq_spin_start;
+	cs.post_commit_offset = rseq_spin_end - rseq_spin_start;
+	cs.abort_ip = (uintptr_t)rseq_spin_abort;
+	alarms = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	ret = rseq_spin((uint64_t *)&r->rseq_cs, &cs);
+	setitimer(ITIMER_REAL, &off, NULL);
+	IT_ASSERT_EQ(ret, 1);
+	IT_ASSERT_EQ(r->rseq_cs, 0);
+	IT_ASSERT(dune_active());
+	return NULL;
+}
+
+/*
+ * A guest in an rseq critical section is sent to its abort handler when
+ * a signal comes (or it is preempted), in the thread that entered Dune
+ * mode (glibc's registration taken over) and in a thread made in Dune
+ * mode (registered through the rseq system call in the guest).
+ */
+static void test_rseq_abort_in_dune(void)
+{
+	sigset_t alrm;
+	pthread_t th;
+
+	IT_ASSERT(__rseq_size > 0);
+	signal(SIGALRM, on_alarm);
+	enter();
+	rseq_abort_body(NULL);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+	IT_ASSERT_EQ(pthread_create(&th, NULL, rseq_abort_body, NULL), 0);
+	IT_ASSERT_EQ(pthread_join(th, NULL), 0);
+	IT_ASSERT_EQ(sched_getcpu(), (int)rseq_area()->cpu_id);
+}
+
 static const struct itest tests[] = {
 	{ "clone_vm_exit_no_leak", test_clone_vm_exit_no_leak },
 	{ "clone_vm_exit_group_no_leak", test_clone_vm_exit_group_no_leak },
 	{ "clone_vm_signal_no_leak", test_clone_vm_signal_no_leak },
 	{ "clone3_thread_in_dune", test_clone3_thread_in_dune },
 	{ "clone3_children_in_dune", test_clone3_children_in_dune },
+	{ "rseq_abort_in_dune", test_rseq_abort_in_dune },
 };
 
 ITEST_MAIN(tests)
