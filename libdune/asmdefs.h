@@ -26,6 +26,12 @@
 #define MSR_FS_BASE_NR	0xc0000100
 #define MSR_GS_BASE_NR	0xc0000101
 
+/*
+ * The signature before libdune's own rseq abort label (rseq.c, entry.S);
+ * any value works, this is the one glibc uses on x86.
+ */
+#define DUNE_RSEQ_SIG	0x53053053
+
 /* Each IDT entry stub is padded to this many bytes. */
 #define TRAP_STUB_SIZE	16
 

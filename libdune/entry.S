@@ -147,6 +147,65 @@ dune_raw_clone:
 	.size dune_raw_clone, . - dune_raw_clone
 
 /*
+ * long dune_raw_clone3(struct clone_args *args, size_t size,
+ *			void (*fn)(void *), void *arg)
+ *
+ * clone3, with dune_raw_clone's conventions: a child on a new stack
+ * (args->stack) calls fn(arg); with fn == NULL the child returns 0 like
+ * fork (args->stack must then be 0).
+ */
+	.globl dune_raw_clone3
+	.hidden dune_raw_clone3
+	.type dune_raw_clone3, @function
+dune_raw_clone3:
+	pushq	%rbx
+	movq	%rcx, %rbx		/* arg: the syscall clobbers rcx */
+	movq	%rdx, %r9		/* fn */
+	movl	$__NR_clone3, %eax
+	syscall
+	testq	%rax, %rax
+	jnz	1f
+	testq	%r9, %r9
+	jz	1f
+	/* the child, on the new stack */
+	xorl	%ebp, %ebp
+	movq	%rbx, %rdi
+	call	*%r9
+	ud2
+1:	popq	%rbx
+	ret
+	.size dune_raw_clone3, . - dune_raw_clone3
+
+/*
+ * long dune_rseq_run_ioctl(long fd, unsigned long cmd, void *arg,
+ *			    unsigned int *event)
+ *
+ * The DUNE_RUN ioctl for a thread with an rseq area (rseq.c): the kernel
+ * sees the instruction after the `syscall` as libdune's rseq critical
+ * section, so a preemption, migration or signal during the ioctl sends it
+ * to dune_rseq_run_abort, which sets *event.  The signature the kernel
+ * checks precedes the abort label.  r9 keeps event (the syscall keeps r9).
+ */
+	.globl dune_rseq_run_ioctl
+	.hidden dune_rseq_run_ioctl
+	.type dune_rseq_run_ioctl, @function
+dune_rseq_run_ioctl:
+	movq	%rcx, %r9
+	movl	$__NR_ioctl, %eax
+	syscall
+	.globl dune_rseq_run_ret
+	.hidden dune_rseq_run_ret
+dune_rseq_run_ret:
+	ret
+	.long	DUNE_RSEQ_SIG
+	.globl dune_rseq_run_abort
+	.hidden dune_rseq_run_abort
+dune_rseq_run_abort:
+	movl	$1, (%r9)
+	ret
+	.size dune_rseq_run_ioctl, . - dune_rseq_run_ioctl
+
+/*
  * void dune_unmap_and_exit(void *addr, size_t len, int code)
  * Free the block holding our own stack, then end the thread, without
  * touching the stack in between.  Signals must be blocked: a handler

@@ -288,6 +288,8 @@ static int do_init(void)
 	    set_slots(fd) || dune_page_init_pa() || dune_vm_init())
 		goto fail;
 	dune_idt_init();
+	dune_vsyscall_init();
+	dune_rseq_init();
 	if (check_reachable())
 		goto fail;
 	dune_proc.debug = debug_enabled();
@@ -356,8 +358,10 @@ int dune_enter_c(struct dune_regs *regs)
 		return -1;
 	}
 	memcpy(&t->run.regs, regs, sizeof(*regs));
+	dune_vcpu_fd_begin(t);
 	fd = dune_vcpu_create(t);
 	if (fd < 0) {
+		dune_vcpu_fd_end(t);
 		fprintf(stderr, "libdune: DUNE_CREATE_VCPU failed: %s%s\n",
 			strerror(-fd), create_vcpu_hint(-fd));
 		dune_thread_free(t);
@@ -367,7 +371,9 @@ int dune_enter_c(struct dune_regs *regs)
 	t->vcpu_fd = fd;
 	dune_fdguard_add(fd);
 	dune_sig_thread_enter(t);
+	dune_vcpu_fd_end(t);
 	dune_self = t;
+	dune_rseq_enter(t);
 	/*
 	 * From here on the guest owns the stack we are on (it returns from
 	 * dune_enter on it); the host loop gets its own.

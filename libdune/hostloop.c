@@ -253,7 +253,7 @@ __attribute__((noreturn)) void dune_host_loop(void *thread)
 		/* One signal per run; an undelivered one stays set. */
 		if (!t->run.inject_vector)
 			t->run.inject_vector = dune_signal_next(t);
-		r = dune_sys3(SYS_ioctl, t->vcpu_fd, DUNE_RUN, (long)&t->run);
+		r = dune_rseq_run(t);
 
 		if (r == -EINTR)
 			continue;	/* a signal was delivered: go on */

@@ -5,16 +5,20 @@
  * ptrace, audit, signals and restarts all see an ordinary system call of
  * this thread.  A few need more than that:
  *
- *  - clone with CLONE_VM (threads, posix_spawn's vfork child): the child
- *    starts on a fresh host stack and makes its own vCPU from the
- *    parent's registers, so it continues in Dune mode;
- *  - fork, vfork (done as fork) and clone without CLONE_VM: the child's
- *    /dev/dune fd belongs to the parent's mm, so it opens the device
- *    again, registers the same slots (its page tables are a copy at the
- *    same addresses) and makes a vCPU;
- *  - exit: the thread's vCPU fd and block are freed first;
+ *  - clone and clone3 with CLONE_VM (threads, posix_spawn's vfork
+ *    child, raw CLONE_VM children): the child starts on a fresh host
+ *    stack and makes its own vCPU from the parent's registers, so it
+ *    continues in Dune mode (clone.c);
+ *  - fork, vfork (done as fork), clone and clone3 without CLONE_VM: the
+ *    child's /dev/dune fd belongs to the parent's mm, so it opens the
+ *    device again, registers the same slots (its page tables are a copy
+ *    at the same addresses) and makes a vCPU (clone.c);
+ *  - exit: the thread's vCPU fd and block are freed first (clone.c);
+ *  - rseq: against the program's registration; the kernel has
+ *    libdune's area (rseq.c);
+ *  - wait4, waitid: afterwards, the blocks of CLONE_VM children that
+ *    ended are freed (clone.c);
  *  - exit_group: dune-run --stats prints the process's counters first;
- *  - clone3: ENOSYS (glibc falls back to clone);
  *  - rt_sigaction, rt_sigreturn, sigaltstack: the program's signal
  *    actions, frames and altstack are libdune's (sigaction.c,
  *    sigdeliver.c); every other call goes through dune_fwd_syscall, the
@@ -32,9 +36,6 @@
 #include "internal.h"
 #include "raw.h"
 
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -150,131 +151,6 @@ static long sys_dup3(struct dune_thread *t, long nr, long oldfd, long newfd,
 	return dune_sys3(nr, oldfd, newfd, flags);
 }
 
-/* A CLONE_VM child, on its new host stack: make a vCPU and go. */
-static __attribute__((noreturn)) void clone_child(void *arg)
-{
-	struct dune_thread *c = arg;
-	long fd = dune_vcpu_create(c);
-
-	if (fd < 0)
-		dune_die_errno("DUNE_CREATE_VCPU for a new thread", fd);
-	c->vcpu_fd = fd;
-	if (shares_files(c))
-		dune_fdguard_add(fd);
-	/* Without its own TLS, dune_self belongs to the parent. */
-	if (c->flags & DUNE_THREAD_SETTLS)
-		dune_self = c;
-	dune_host_loop(c);
-}
-
-static long clone_vm(struct dune_thread *t, unsigned long flags,
-		     uint64_t stack, long ptid, long ctid, long tls)
-{
-	struct dune_thread *c = dune_thread_alloc();
-	long r;
-
-	if (!c)
-		return -ENOMEM;
-	/* The child resumes where the parent does, with rax = 0. */
-	dune_copy(&c->run.regs, &t->run.regs, sizeof(c->run.regs));
-	c->run.regs.rax = 0;
-	if (stack)
-		c->run.regs.rsp = stack;
-	c->sig.sas.flags = SS_DISABLE;	/* a new thread has no altstack */
-	if (flags & CLONE_VFORK) {
-		c->flags |= DUNE_THREAD_VFORK;
-		/* Linux keeps the altstack for a vfork child only. */
-		c->sig.sas = t->sig.sas;
-		if (!(flags & CLONE_SIGHAND))
-			c->flags |= DUNE_THREAD_OWN_SIGHAND;
-	}
-	if (flags & CLONE_SETTLS)
-		c->flags |= DUNE_THREAD_SETTLS;
-	if (!(flags & CLONE_FILES))
-		c->flags |= DUNE_THREAD_OWN_FILES;
-	r = dune_raw_clone(flags, c->host_stack_top, (int *)ptid, (int *)ctid,
-			   tls, clone_child, c);
-	/*
-	 * After a vfork the child has exec'd or exited: its host stack in
-	 * our address space is unused now.  A thread frees its own block.
-	 */
-	if (r < 0 || (flags & CLONE_VFORK))
-		dune_thread_free(c);
-	return r;
-}
-
-/* The new process of a fork: get our own /dev/dune and vCPU. */
-static void fork_child(struct dune_thread *t, uint64_t stack)
-{
-	bool guarded_vcpu = dune_fdguard_has(t->vcpu_fd);
-	bool guarded_dev = dune_fdguard_has(dune_proc.dev_fd);
-	long fd, r;
-
-	dune_close_inherited_fds(-1);
-	if (!guarded_vcpu)
-		dune_sys1(SYS_close, t->vcpu_fd);
-	if (!guarded_dev)
-		dune_sys1(SYS_close, dune_proc.dev_fd);
-	t->vcpu_fd = -1;
-	t->flags &= ~(DUNE_THREAD_VFORK | DUNE_THREAD_OWN_FILES);
-	dune_stats_fork_child();
-
-	fd = dune_sys3(SYS_open, (long)DUNE_DEVICE_PATH, O_RDWR | O_CLOEXEC, 0);
-	if (fd < 0)
-		dune_die_errno("opening " DUNE_DEVICE_PATH " in a fork child",
-			       fd);
-	dune_proc.dev_fd = fd;
-	dune_proc.pid = dune_sys0(SYS_getpid);
-	dune_fdguard_add(fd);
-	r = dune_slots_set(fd, NULL);
-	if (r < 0)
-		dune_die_errno("DUNE_SET_SLOT in a fork child", r);
-
-	t->run.regs.rax = 0;
-	if (stack)
-		t->run.regs.rsp = stack;
-	fd = dune_vcpu_create(t);
-	if (fd < 0)
-		dune_die_errno("DUNE_CREATE_VCPU in a fork child", fd);
-	t->vcpu_fd = fd;
-	dune_fdguard_add(fd);
-	t->fault_repeats = 0;
-	/* Signals queued in the parent are the parent's. */
-	t->sig.head = t->sig.tail = 0;
-	t->sig.mask_deferred = false;
-}
-
-static long fork_like(struct dune_thread *t, unsigned long flags,
-		      uint64_t stack, long ptid, long ctid, long tls)
-{
-	/* The child runs on its copy of this host stack, like fork(). */
-	long r = dune_raw_clone(flags, NULL, (int *)ptid, (int *)ctid, tls,
-				NULL, NULL);
-
-	if (r == 0)
-		fork_child(t, stack);
-	return r;
-}
-
-static __attribute__((noreturn)) void thread_exit(struct dune_thread *t,
-						  int code)
-{
-	uint64_t all = ~0ull;
-
-	/* No signal handler may run on the stack we are about to free. */
-	dune_sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, sizeof(all));
-	dune_stats_thread_exit(t);
-	if (shares_files(t))
-		dune_fdguard_del(t->vcpu_fd);
-	dune_sys1(SYS_close, t->vcpu_fd);
-	if (t->flags & DUNE_THREAD_VFORK) {
-		/* The parent frees our block once we are gone. */
-		for (;;)
-			dune_sys1(SYS_exit, code);
-	}
-	dune_unmap_and_exit(t->block, t->block_size, code);
-}
-
 /* A plain system call: natively, through the instruction the trampoline
  * recognises (sigasm.S). */
 static long forward(struct dune_thread *t)
@@ -297,18 +173,14 @@ void dune_host_syscall(struct dune_thread *t)
 
 	switch ((long)r->rax) {
 	case SYS_clone:
-		if (r->rdi & CLONE_VM)
-			ret = clone_vm(t, r->rdi, r->rsi, r->rdx, r->r10, r->r8);
-		else
-			ret = fork_like(t, r->rdi, r->rsi, r->rdx, r->r10,
-					r->r8);
+		ret = dune_sys_clone(t, r->rdi, r->rsi, r->rdx, r->r10, r->r8);
 		break;
 	case SYS_fork:
 	case SYS_vfork:
-		ret = fork_like(t, SIGCHLD, 0, 0, 0, 0);
+		ret = dune_sys_clone(t, SIGCHLD, 0, 0, 0, 0);
 		break;
 	case SYS_clone3:
-		ret = -ENOSYS;
+		ret = dune_sys_clone3(t, r->rdi, r->rsi);
 		break;
 	case SYS_rt_sigreturn:
 		dune_sys_rt_sigreturn(t);
@@ -320,10 +192,21 @@ void dune_host_syscall(struct dune_thread *t)
 		ret = dune_sys_sigaltstack(t, r->rdi, r->rsi);
 		break;
 	case SYS_exit:
-		thread_exit(t, r->rdi);
+		dune_thread_exit(t, r->rdi);
 	case SYS_exit_group:
 		dune_stats_exit_group(t);
 		ret = dune_sys1(SYS_exit_group, r->rdi);
+		break;
+	case SYS_rseq:
+		ret = dune_sys_rseq(t, r->rdi, r->rsi, r->rdx, r->r10);
+		break;
+	case SYS_wait4:
+	case SYS_waitid:
+		ret = forward(t);
+		if (t->sig.restart)
+			goto restart;
+		if (ret >= 0)
+			dune_reap_vm_children();
 		break;
 	case SYS_close:
 		ret = sys_close(t, r->rdi);
@@ -339,19 +222,20 @@ void dune_host_syscall(struct dune_thread *t)
 		break;
 	default:
 		ret = forward(t);
-		if (t->sig.restart) {
-			/*
-			 * The kernel decided to restart the call and a handler
-			 * is queued: the guest issues it again after the
-			 * handler, from its `syscall` (the stub's rcx - 2).
-			 */
-			t->sig.restart = false;
-			r->rip = r->rcx - 2;
-			return;
-		}
+		if (t->sig.restart)
+			goto restart;
 		break;
 	}
 	r->rax = ret;
+	return;
+restart:
+	/*
+	 * The kernel decided to restart the call and a handler is queued:
+	 * the guest issues it again after the handler, from its `syscall`
+	 * (the stub's rcx - 2).
+	 */
+	t->sig.restart = false;
+	r->rip = r->rcx - 2;
 }
 
 DUNE_NOFPU_END

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/rseq.h>
 
 #include "asmdefs.h"
 #include "desc.h"
@@ -33,6 +34,8 @@
 #define DUNE_THREAD_SETTLS	(1u << 1)	/* has its own TLS */
 #define DUNE_THREAD_OWN_FILES	(1u << 2)	/* fd table not shared */
 #define DUNE_THREAD_OWN_SIGHAND	(1u << 3)	/* vfork child w/o CLONE_SIGHAND */
+#define DUNE_THREAD_REAPED	(1u << 4)	/* its creator frees the block */
+#define DUNE_THREAD_CREATING	(1u << 5)	/* making its vCPU fd */
 
 /*
  * What dune_jump_to_user saves so that dune_ret_from_user can return
@@ -134,9 +137,17 @@ struct dune_thread {
 		bool has_cr2;	/* else the thread's last cr2 stays */
 	} exc;
 	bool exc_armed;
+	/* rseq.c: the area the kernel has, and the program's registration */
+	struct rseq host_rseq;
+	uint64_t rseq_area;		/* 0: none */
+	uint32_t rseq_len, rseq_sig;
+	uint32_t rseq_cpu;		/* host_rseq.cpu_id last copied */
 	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
 	uint32_t pcid_gen[4096];
 };
+
+/* The host's vsyscall= setting (vsyscall.c) */
+enum { DUNE_VSYSCALL_NONE, DUNE_VSYSCALL_XONLY, DUNE_VSYSCALL_EMULATE };
 
 /* Process-wide state, set up by dune_init. */
 struct dune_proc {
@@ -153,6 +164,7 @@ struct dune_proc {
 	uint64_t sig_xmask;
 	uint32_t sig_xsize;
 	bool debug;		/* DUNE_DEBUG: report exceptions on stderr */
+	unsigned int vsyscall;	/* DUNE_VSYSCALL_* */
 };
 
 extern struct dune_proc dune_proc;
@@ -174,8 +186,13 @@ __attribute__((noreturn)) void dune_switch_stack(void *top,
 						 void *arg);
 long dune_raw_clone(unsigned long flags, void *stack, int *ptid, int *ctid,
 		    unsigned long tls, void (*fn)(void *), void *arg);
+struct clone_args;
+long dune_raw_clone3(struct clone_args *args, size_t size,
+		     void (*fn)(void *), void *arg);
 __attribute__((noreturn)) void dune_unmap_and_exit(void *addr, size_t len,
 						   int code);
+long dune_rseq_run_ioctl(long fd, unsigned long cmd, void *arg,
+			 unsigned int *event);
 /* trap.S: 256 stubs of TRAP_STUB_SIZE bytes */
 extern char dune_trap_stubs[];
 
@@ -201,6 +218,32 @@ const char *dune_errno_name(long err);
 
 /* hostloop.c */
 __attribute__((noreturn)) void dune_host_loop(void *thread);
+/* clone.c: the guest's clone, clone3, fork and exit */
+long dune_sys_clone(struct dune_thread *t, unsigned long flags,
+		    uint64_t stack, long ptid, long ctid, long tls);
+long dune_sys_clone3(struct dune_thread *t, uint64_t uargs, uint64_t size);
+__attribute__((noreturn)) void dune_thread_exit(struct dune_thread *t,
+						int code);
+/* Free the blocks of our CLONE_VM children that have ended. */
+void dune_reap_vm_children(void);
+/* Around DUNE_CREATE_VCPU .. dune_fdguard_add in a shared fd table. */
+void dune_vcpu_fd_begin(struct dune_thread *t);
+void dune_vcpu_fd_end(struct dune_thread *t);
+/* vsyscall.c: dune_init reads the setting; dune_trap calls the fault */
+void dune_vsyscall_init(void);
+/* A guest #PF in the vsyscall page (true: handled, resume from @tf). */
+bool dune_vsyscall_fault(struct dune_thread *t, struct dune_tf *tf,
+			 uint64_t cr2);
+/* rseq.c */
+void dune_rseq_init(void);
+/* A thread entering Dune mode: glibc's registration becomes the program's. */
+void dune_rseq_enter(struct dune_thread *t);
+long dune_sys_rseq(struct dune_thread *t, uint64_t area, uint32_t len,
+		   int flags, uint32_t sig);
+/* Before the thread's block is freed under it. */
+void dune_rseq_exit(struct dune_thread *t);
+/* DUNE_RUN, then Linux's rseq fixup for the guest after an event. */
+long dune_rseq_run(struct dune_thread *t);
 /* hostsys.c */
 void dune_host_syscall(struct dune_thread *t);
 

@@ -371,6 +371,8 @@ void dune_trap(struct dune_tf *tf)
 	dune_set_lstar(t, false);
 	if (t->trap_depth)
 		report_and_die(tf, cr2, "trap inside a trap handler");
+	if (vec == 14 && dune_vsyscall_fault(t, tf, cr2))
+		goto out;
 	if (is_user_syscall(tf, lstar_user)) {
 		cb = dune_user_syscall;
 	} else {
