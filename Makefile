@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
-#   make              build everything: kern/dune.ko, libdune/libdune.a, apps,
+#   make              build everything: kern/dune.ko, libdune/libdune.a,
+#                     build/lib/libdune.so, apps (build/bin/dune-run, ...),
 #                     tests, benchmarks
 #   make check        unit tests on the host + integration tests in the
 #                     emulated VT-x machine (all configurations)
@@ -13,8 +14,9 @@
 #                     build/kmod/v/ (used by tools/dune-vm)
 #   make WERROR=0     do not turn warnings into errors
 #   make install      dune.ko to /lib/modules/<kver>/extra (then depmod),
-#                     libdune.a, headers and dune.pc under PREFIX
-#                     (/usr/local); DESTDIR=dir stages it all (no depmod)
+#                     libdune.a, libdune.so, dune-run, headers and dune.pc
+#                     under PREFIX (/usr/local); DESTDIR=dir stages it all
+#                     (no depmod)
 #   make dkms-install sources to /usr/src/dune-<version> for dkms, which
 #                     builds and installs dune.ko for every kernel
 #   make uninstall, make dkms-uninstall: the reverse
@@ -41,8 +43,24 @@ override CFLAGS += -std=gnu11 $(WFLAGS) -Iinclude -Ilibdune -D_GNU_SOURCE
 
 LIBDUNE_SRCS := $(filter-out libdune/asm-offsets.c,$(wildcard libdune/*.c)) \
 	$(wildcard libdune/*.S)
+# preload.c (dune-run's constructor) goes into libdune.so only.
+LIBDUNE_SRCS := $(filter-out libdune/preload.c,$(LIBDUNE_SRCS))
 LIBDUNE_OBJS := $(patsubst %,$(B)/obj/%.o,$(LIBDUNE_SRCS))
 LIBDUNE := libdune/libdune.a
+
+# libdune.so: the same sources (plus preload.c) built as PIC in their own
+# tree.  Internals are hidden (only dune.h's API is exported) and TLS is
+# initial-exec, and the library is linked with -z now and
+# -Bsymbolic-functions (its calls to itself are direct): the host loop
+# and the trap code must never reach __tls_get_addr or a lazily bound PLT
+# entry, both of which may use vector registers (raw.h).
+SO_NAME := libdune.so.0
+LIBDUNE_SO := $(B)/lib/$(SO_NAME)
+LIBDUNE_PIC_OBJS := $(patsubst %,$(B)/pic/%.o,$(LIBDUNE_SRCS) libdune/preload.c)
+PIC_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec
+SO_LDFLAGS := -shared -Wl,-soname,$(SO_NAME) -Wl,-z,now -Wl,-z,relro \
+	-Wl,-Bsymbolic-functions \
+	-Wl,-z,noexecstack -Wl,--no-undefined
 
 # Every .c in these folders is one program, installed into build/bin/ and
 # copied into the emulated machine by tools/dune-vm.
@@ -98,12 +116,25 @@ kmod:
 	@$(MAKE) -s -C /usr/src/linux-headers-$(KVER) M=$(ROOT)/$(B)/kmod/$(KVER) \
 		DUNE_ROOT=$(ROOT) WERROR=$(WERROR) modules
 
-lib: $(LIBDUNE)
+lib: $(LIBDUNE) $(LIBDUNE_SO)
 progs: $(PROGS) $(FID_PROGS)
 
 $(LIBDUNE): $(LIBDUNE_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+$(LIBDUNE_SO): $(LIBDUNE_PIC_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SO_LDFLAGS) $^ -o $@ -lpthread
+	ln -sfn $(SO_NAME) $(B)/lib/libdune.so
+
+$(B)/pic/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/pic/%.S.o: %.S $(B)/gen/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIC_CFLAGS) -I$(B)/gen -MMD -MP -c $< -o $@
 
 $(B)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -133,6 +164,24 @@ $(B)/obj/prog/%.o: %.c
 $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBDUNE) $(PROG_LIBS)
+
+# Programs linked with libdune.so instead of libdune.a (run path
+# $ORIGIN/../lib: build/lib next to build/bin, PREFIX/lib next to
+# PREFIX/bin); tools/dune-vm ships the library with them.
+SO_PROGS := $(B)/bin/dune-run $(B)/bin/dune-run-probe
+$(SO_PROGS): $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -L$(B)/lib -ldune -Wl,-rpath,'$$ORIGIN/../lib'
+
+# The emulated machine's busybox is static, which dune-run refuses: the
+# host's dynamically linked true, cat, echo and dash go with the tests as
+# dyn-true, dyn-cat, dyn-echo and dyn-sh (dune-vm ships their libraries).
+DYN_PROGS := $(addprefix $(B)/bin/dyn-,true cat echo sh)
+progs: $(DYN_PROGS)
+$(B)/bin/dyn-sh: /bin/dash
+$(B)/bin/dyn-%: /bin/%
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 .SECONDARY: $(B)/obj/fid/enter.o
 $(B)/obj/fid/%.o: test/fidelity/%.c
@@ -199,6 +248,9 @@ check-fidelity: all
 
 # ---- installing ----
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+# dune-run finds libdune.so.0 through its run path $ORIGIN/../lib, else
+# through the loader's own search (LIBDIR in /etc/ld.so.conf).
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 # The version dkms and pkg-config see: follows the uapi version.
@@ -216,8 +268,11 @@ install-module: module
 	install -D -m 644 kern/dune.ko $(DESTDIR)$(MODDIR)/dune.ko
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
-install-lib: lib
+install-lib: lib $(B)/bin/dune-run
 	install -D -m 644 $(LIBDUNE) $(DESTDIR)$(LIBDIR)/libdune.a
+	install -m 755 $(LIBDUNE_SO) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sfn $(SO_NAME) $(DESTDIR)$(LIBDIR)/libdune.so
+	install -D -m 755 $(B)/bin/dune-run $(DESTDIR)$(BINDIR)/dune-run
 	install -d $(DESTDIR)$(INCLUDEDIR)/dune $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dune/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -226,7 +281,8 @@ install-lib: lib
 
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/dune.ko $(DESTDIR)$(LIBDIR)/libdune.a \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc
+		$(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/libdune.so \
+		$(DESTDIR)$(BINDIR)/dune-run $(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/dune
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
@@ -249,7 +305,7 @@ clean:
 	rm -rf $(B) $(LIBDUNE)
 	-$(MAKE) -C $(KDIR) M=$(ROOT)/kern clean >/dev/null 2>&1
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/pic -name '*.d' 2>/dev/null)
 
 # Shell helpers that run inside the emulated machine
 SCRIPTS := $(patsubst test/vm/%.sh,$(B)/bin/%,$(wildcard test/vm/*.sh))

@@ -20,6 +20,12 @@
 #include <stdio.h>
 #include <dune/uapi.h>
 
+/*
+ * libdune.so is built with -fvisibility=hidden: what this header (and
+ * layout.h) declares is its API, everything else stays internal.
+ */
+#pragma GCC visibility push(default)
+
 #include "layout.h"
 
 /*
@@ -413,5 +419,7 @@ struct page *dune_pa2page(physaddr_t pa);	/* NULL if not a pool page */
 bool dune_page_isfrompool(physaddr_t pa);
 /* The program's address of a pool page (its memory is mapped there). */
 void *dune_page2va(struct page *pg);
+
+#pragma GCC visibility pop
 
 #endif

@@ -66,11 +66,13 @@ dune_enter:
  * VMCALL.  No stack use: the program may keep live data in its red zone.
  */
 	.globl dune_syscall_stub
+	.hidden dune_syscall_stub
 	.type dune_syscall_stub, @function
 	.p2align 4
 dune_syscall_stub:
 	vmcall
 	.globl dune_syscall_stub_ret
+	.hidden dune_syscall_stub_ret
 dune_syscall_stub_ret:
 	jmp	*%rcx
 	.size dune_syscall_stub, . - dune_syscall_stub
@@ -80,6 +82,7 @@ dune_syscall_stub_ret:
  * Run fn(arg) on the stack ending at top; fn never returns.
  */
 	.globl dune_switch_stack
+	.hidden dune_switch_stack
 	.type dune_switch_stack, @function
 dune_switch_stack:
 	movq	%rdi, %rsp
@@ -101,6 +104,7 @@ dune_switch_stack:
  * into the child (the syscall preserves it); r9 carries fn.
  */
 	.globl dune_raw_clone
+	.hidden dune_raw_clone
 	.type dune_raw_clone, @function
 dune_raw_clone:
 	pushq	%rbx
@@ -128,6 +132,7 @@ dune_raw_clone:
  * would need the stack we just freed.
  */
 	.globl dune_unmap_and_exit
+	.hidden dune_unmap_and_exit
 	.type dune_unmap_and_exit, @function
 dune_unmap_and_exit:
 	movl	$__NR_munmap, %eax

@@ -13,6 +13,7 @@
  *    again, registers the same slots (its page tables are a copy at the
  *    same addresses) and makes a vCPU;
  *  - exit: the thread's vCPU fd and block are freed first;
+ *  - exit_group: dune-run --stats prints the process's counters first;
  *  - clone3 and rt_sigreturn: ENOSYS (glibc falls back to clone; signal
  *    frames live on the host stack, never in the guest);
  *  - close, close_range, dup2, dup3: libdune's own fds are kept out of
@@ -117,6 +118,8 @@ static long move_own_fd(struct dune_thread *t, long fd)
 		return nfd;
 	if (fd == t->vcpu_fd)
 		t->vcpu_fd = nfd;
+	else if (fd == dune_run_stats_fd)
+		dune_run_stats_fd = nfd;
 	else
 		dune_proc.dev_fd = nfd;
 	if (dune_fdguard_has(fd)) {
@@ -134,7 +137,8 @@ static long sys_dup3(struct dune_thread *t, long nr, long oldfd, long newfd,
 
 	if (oldfd != newfd && protected_fd(t, newfd)) {
 		/* Another thread's vCPU: we cannot move it from here. */
-		if (newfd != t->vcpu_fd && newfd != dune_proc.dev_fd)
+		if (newfd != t->vcpu_fd && newfd != dune_proc.dev_fd &&
+		    newfd != dune_run_stats_fd)
 			return -EBUSY;
 		r = move_own_fd(t, newfd);
 		if (r < 0)
@@ -204,6 +208,7 @@ static void fork_child(struct dune_thread *t, uint64_t stack)
 		dune_sys1(SYS_close, dune_proc.dev_fd);
 	t->vcpu_fd = -1;
 	t->flags &= ~(DUNE_THREAD_VFORK | DUNE_THREAD_OWN_FILES);
+	dune_stats_fork_child();
 
 	fd = dune_sys3(SYS_open, (long)DUNE_DEVICE_PATH, O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -246,6 +251,7 @@ static __attribute__((noreturn)) void thread_exit(struct dune_thread *t,
 
 	/* No signal handler may run on the stack we are about to free. */
 	dune_sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, sizeof(all));
+	dune_stats_thread_exit(t);
 	if (shares_files(t))
 		dune_fdguard_del(t->vcpu_fd);
 	dune_sys1(SYS_close, t->vcpu_fd);
@@ -280,6 +286,10 @@ void dune_host_syscall(struct dune_thread *t)
 		break;
 	case SYS_exit:
 		thread_exit(t, r->rdi);
+	case SYS_exit_group:
+		dune_stats_exit_group(t);
+		ret = dune_sys1(SYS_exit_group, r->rdi);
+		break;
 	case SYS_close:
 		ret = sys_close(t, r->rdi);
 		break;

@@ -208,6 +208,18 @@ unsigned int dune_signal_next(struct dune_thread *t);
 void dune_force_signal(struct dune_thread *t, const struct dune_ksiginfo *info,
 		       uint64_t trapno, uint64_t err, uint64_t cr2);
 
+/* runstats.c: dune-run --stats (set by preload.c) */
+extern bool dune_run_stats;
+/* Our copy of stderr for the report (guarded), or -1. */
+extern int dune_run_stats_fd;
+/* Turn the report on: copy stderr now (programs close theirs at exit). */
+void dune_stats_enable(void);
+void dune_stats_thread_exit(struct dune_thread *t);
+/* A fork child: counters from zero, a copy of its own stderr. */
+void dune_stats_fork_child(void);
+/* Print the process's VM exits by reason on stderr. */
+void dune_stats_exit_group(struct dune_thread *t);
+
 /* page.c: the pool is reserved before the layout, placed after it */
 #define DUNE_POOL_SIZE		(1ull << 30)	/* address space, not memory */
 #define DUNE_POOL_MIN		(16ull << 20)

@@ -22,6 +22,9 @@
 
 #include <dune/uapi.h>
 
+/* Part of libdune.so's API, like dune.h. */
+#pragma GCC visibility push(default)
+
 #define DUNE_GIB (1ull << 30)
 /* End of user space with 4-level paging (Linux TASK_SIZE_MAX). */
 #define DUNE_USER_TOP 0x7ffffffff000ull
@@ -102,5 +105,7 @@ uint64_t dune_layout_reserve(unsigned int maxphyaddr);
  */
 int dune_maps_parse(const char *text, size_t len, uint64_t exe_addr,
 		    struct dune_layout_hints *h);
+
+#pragma GCC visibility pop
 
 #endif

@@ -16,6 +16,7 @@
 	.text
 	.p2align 4
 	.globl dune_trap_stubs
+	.hidden dune_trap_stubs
 	.type dune_trap_stubs, @function
 dune_trap_stubs:
 	.set vec, 0

@@ -17,11 +17,13 @@
  * call.  The gate has DPL 0, so ring 3 cannot raise it with `int`.
  */
 	.globl dune_user_syscall_stub
+	.hidden dune_user_syscall_stub
 	.type dune_user_syscall_stub, @function
 	.p2align 4
 dune_user_syscall_stub:
 	int	$DUNE_VEC_USER_SYSCALL
 	.globl dune_user_syscall_stub_ret
+	.hidden dune_user_syscall_stub_ret
 dune_user_syscall_stub_ret:
 	ud2	/* dune_trap never returns here */
 	.size dune_user_syscall_stub, . - dune_user_syscall_stub
@@ -36,6 +38,7 @@ dune_user_syscall_stub_ret:
  * dune_user_resume(ctx, ret) is called.
  */
 	.globl dune_user_enter
+	.hidden dune_user_enter
 	.type dune_user_enter, @function
 dune_user_enter:
 	movq	%rbx, UCTX_RBX(%rdi)
@@ -60,6 +63,7 @@ dune_user_enter:
  * Load every register from tf and iretq there.
  */
 	.globl dune_tf_pop
+	.hidden dune_tf_pop
 	.type dune_tf_pop, @function
 dune_tf_pop:
 	/* fall through */
@@ -93,6 +97,7 @@ tf_iret:
  * Return @ret from the dune_user_enter that saved ctx.
  */
 	.globl dune_user_resume
+	.hidden dune_user_resume
 	.type dune_user_resume, @function
 dune_user_resume:
 	ldmxcsr	UCTX_MXCSR(%rdi)

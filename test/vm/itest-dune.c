@@ -585,8 +585,8 @@ static void test_many_enter_exit(void)
 		IT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 	/*
-	 * 1000 by default; the 2-CPU configuration, where every emulated
-	 * instruction costs twice, asks for fewer (DUNE_ITEST_CYCLES).
+	 * 1000 in every configuration (about 5 minutes of the 6.1 2-CPU
+	 * boot); DUNE_ITEST_CYCLES=N for a quicker run by hand.
 	 */
 	cycles = getenv("DUNE_ITEST_CYCLES") ? atoi(getenv("DUNE_ITEST_CYCLES")) : 1000;
 	IT_ASSERT(cycles > 0);

@@ -10,7 +10,8 @@
  * Programs must print no raw addresses, pids or times: both runs are
  * compared byte for byte.
  *
- * Usage: itest-fidelity [-t NAME] [-l]
+ * Usage: itest-fidelity [-t NAME | -t NAME@dune-run] [-l]
+ * (-t NAME runs both comparisons of NAME)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +26,8 @@
 #define FID_TIMEOUT_SEC 240
 #define FID_OUT_MAX (256 << 10)
 #define FID_MAX_PROGS 256
+/* The test name of the `dune-run -- fid-NAME` comparison: NAME@dune-run */
+#define DUNE_RUN_SUFFIX "@dune-run"
 
 struct fid_run {
 	char *out;
@@ -188,22 +191,34 @@ int main(int argc, char **argv)
 	/* no SA_RESTART: the alarm must interrupt the read */
 	sigaction(SIGALRM, &sa, NULL);
 	for (i = 0; i < n; i++) {
-		char nat[4200], dun[4200];
+		char nat[4200], dun[4200], run[4200], run_name[4200];
 		char *nat_argv[] = { nat, NULL };
 		char *dun_argv[] = { dun, NULL };
+		char *run_argv[] = { run, "--", nat, NULL };
 
+		snprintf(run_name, sizeof(run_name), "%s%s", names[i],
+			 DUNE_RUN_SUFFIX);
 		if (list) {
-			printf("%s\n", names[i]);
+			printf("%s\n%s\n", names[i], run_name);
 			continue;
 		}
-		if (only && strcmp(only, names[i]))
-			continue;
 		snprintf(nat, sizeof(nat), "%s/fid-%s", bindir, names[i]);
 		snprintf(dun, sizeof(dun), "%s/fid-%s.dune", bindir, names[i]);
-		if (fid_compare(names[i], "", nat_argv, dun_argv))
-			passed++;
-		else
-			failed++;
+		snprintf(run, sizeof(run), "%s/dune-run", bindir);
+		if (!only || !strcmp(only, names[i])) {
+			if (fid_compare(names[i], "", nat_argv, dun_argv))
+				passed++;
+			else
+				failed++;
+		}
+		if (!only || !strcmp(only, names[i]) ||
+		    !strcmp(only, run_name)) {
+			if (fid_compare(names[i], DUNE_RUN_SUFFIX, nat_argv,
+					run_argv))
+				passed++;
+			else
+				failed++;
+		}
 	}
 	if (list)
 		return 0;
