@@ -8,6 +8,8 @@
 #   make check-unit   host unit tests only (seconds)
 #   make check-vm     integration tests; VM=6.1:1 picks a configuration
 #                     (kernel:cpus), T=name picks one test
+#   make check-fidelity  every Python regression suite natively and in
+#                     Dune mode (its own boot; VM= as above, default 6.12:1)
 #   make kmod KVER=v  build dune.ko for installed kernel headers v into
 #                     build/kmod/v/ (used by tools/dune-vm)
 #   make WERROR=0     do not turn warnings into errors
@@ -87,8 +89,9 @@ UNIT_CFLAGS := -std=gnu11 $(WFLAGS) -O1 -g -Iinclude -Ikern -Ilibdune \
 UNIT_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 .PHONY: all module kmod lib progs unit check check-unit check-vm clean deps demo \
+	python check-fidelity \
 	install install-module install-lib uninstall dkms-install dkms-uninstall
-all: module lib progs
+all: module lib progs python
 
 deps:
 	tools/install-deps
@@ -210,6 +213,27 @@ $(B)/unit/%: test/unit/%.c test/unit/unit.h $(KERN_PURE) $(LIBDUNE_SRCS) $(wildc
 
 unit: $(UNIT_BINS)
 
+# Python's regression suites in the emulated machine (docs/fidelity.md):
+# itest-python runs them; build/python holds python3.11, the stdlib part
+# they need and the suites, and vm-args the dune-vm options that add it.
+# Skipped with a note when Debian's libpython3.11-testsuite is missing
+# (tools/install-deps installs it); itest-python then fails in the machine.
+PY_TESTSUITE := /usr/lib/python3.11/test/test_signal.py
+python: $(B)/bin/itest-python
+ifneq ($(wildcard $(PY_TESTSUITE)),)
+python: $(B)/python/vm-args
+$(B)/python/vm-args: test/python/stage test/python/itest-python \
+		test/python/dune_pyhook.py $(PY_TESTSUITE)
+	test/python/stage $(ROOT)/$(B)/python
+else
+python:
+	@echo "note: no $(PY_TESTSUITE) (libpython3.11-testsuite): run tools/install-deps for itest-python" >&2
+endif
+
+$(B)/bin/itest-python: test/python/itest-python
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
 # check and demo install what they need first (idempotent, quiet), then
 # re-read this Makefile so KDIR sees freshly installed headers.
 check:
@@ -229,6 +253,9 @@ check-unit: unit
 
 check-vm: all
 	test/run-checks --vm $(if $(VM),--config $(VM)) $(if $(T),--test $(T))
+
+check-fidelity: all
+	test/run-checks --fidelity $(if $(VM),--config $(VM)) $(if $(T),--test $(T))
 
 # ---- installing ----
 PREFIX ?= /usr/local
