@@ -6,11 +6,13 @@
  *
  * Whatever happens here happens between two guest instructions, so this
  * code must leave the guest's vector registers alone (raw.h): it uses raw
- * system calls and general registers only.  Signals for the program are
- * delivered by Linux on the way out of DUNE_RUN or of a forwarded system
- * call, so the program's handlers run natively on the host stack; those
- * registered with dune_register_signal_handler only mark the signal
- * pending, and the next DUNE_RUN injects its vector into the guest.
+ * system calls and general registers only.  Linux delivers the program's
+ * signals here, on the way out of DUNE_RUN or of a forwarded system call:
+ * libdune's trampoline queues them (sigaction.c) and the loop builds
+ * their frames on the guest stack before the next DUNE_RUN
+ * (sigdeliver.c), so handlers run in the guest.  Those registered with
+ * dune_register_signal_handler only mark the signal pending, and the next
+ * DUNE_RUN injects its vector into the guest.
  */
 #include <errno.h>
 #include <fcntl.h>
