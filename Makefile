@@ -203,13 +203,56 @@ $(B)/bin/fid-%.dune: $(B)/obj/fid/fid-%.o $(B)/obj/fid/enter.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(B)/obj/fid/enter.o $< -o $@ $(LIBDUNE) $(FID_LIBS)
 
+# dune-box (box/, docs/sandbox.md): the monitor, its loader and its
+# policy.  Everything but main.c goes into libbox.a, which the box's
+# integration tests (test/vm/itest-box*.c) link as well; unit tests
+# (test/unit/box_*_test.c) include the pure sources.
+BOX_SRCS := $(filter-out box/main.c,$(wildcard box/*.c))
+BOX_OBJS := $(patsubst %,$(B)/obj/%.o,$(BOX_SRCS))
+BOX_LIB := $(B)/lib/libbox.a
+BOX_LIBS := $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf) -lpthread
+BOX_CFLAGS := -Ibox -I$(B)/gen
+$(BOX_OBJS): override CFLAGS += $(BOX_CFLAGS)
+$(BOX_OBJS): $(B)/gen/box-sysnames.h
+
+lib: $(BOX_LIB)
+$(BOX_LIB): $(BOX_OBJS) $(B)/gen/box-sysnames.h
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $(BOX_OBJS)
+
+ifneq ($(wildcard box/main.c),)
+progs: $(B)/bin/dune-box
+$(B)/bin/dune-box: $(B)/obj/box/main.c.o $(BOX_LIB) $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(BOX_LIBS)
+$(B)/obj/box/main.c.o: override CFLAGS += $(BOX_CFLAGS)
+$(B)/obj/box/main.c.o: $(B)/gen/box-sysnames.h
+endif
+
+$(B)/obj/prog/itest-box%.o: override CFLAGS += $(BOX_CFLAGS)
+$(B)/obj/prog/itest-box%.o: $(B)/gen/box-sysnames.h
+$(B)/bin/itest-box%: $(B)/obj/prog/itest-box%.o $(BOX_LIB) $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(BOX_LIBS)
+
+# x86-64 system call names from the installed uapi header, as
+# BOX_SYSCALL(name, nr) lines: the one list the policy parser, the
+# monitor's table and the log share.
+UNISTD_64 := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/asm/unistd_64.h /usr/include/asm/unistd_64.h))
+$(B)/gen/box-sysnames.h: $(UNISTD_64)
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from $(UNISTD_64): do not edit. */'; \
+	  sed -ne 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]\{1,\}\([0-9]\{1,\}\)$$/BOX_SYSCALL(\1, \2)/p' $<; } >$@.tmp
+	mv $@.tmp $@
+
 # Sources a unit test links rather than includes (their headers clash
 # with the test's: sigframe.c uses the kernel's uapi signal headers).
 UNIT_LINK_sigframe_test := libdune/sigframe.c
 
-$(B)/unit/%: test/unit/%.c test/unit/unit.h $(KERN_PURE) $(LIBDUNE_SRCS) $(wildcard kern/*.h libdune/*.h include/dune/*.h)
+$(B)/unit/%: test/unit/%.c test/unit/unit.h $(KERN_PURE) $(LIBDUNE_SRCS) $(wildcard kern/*.h libdune/*.h include/dune/*.h box/*.[ch]) $(B)/gen/box-sysnames.h
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) $< $(UNIT_LINK_$*) $(KERN_PURE) -o $@ $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -I$(B)/gen $< $(UNIT_LINK_$*) $(KERN_PURE) -o $@ $(UNIT_LIBS) $(UNIT_LIBS_$*)
 
 unit: $(UNIT_BINS)
 
