@@ -35,4 +35,31 @@
 /* Each IDT entry stub is padded to this many bytes. */
 #define TRAP_STUB_SIZE	16
 
+#ifdef __ASSEMBLER__
+#include "asm-offsets.h"
+
+/*
+ * Load every general register from the struct dune_tf at %rdi, %rdi
+ * last.  The callers then enter the context with
+ * iretq or run one instruction in it.
+ */
+.macro TF_LOAD_GPRS
+	movq	TF_RAX(%rdi), %rax
+	movq	TF_RBX(%rdi), %rbx
+	movq	TF_RCX(%rdi), %rcx
+	movq	TF_RDX(%rdi), %rdx
+	movq	TF_RSI(%rdi), %rsi
+	movq	TF_RBP(%rdi), %rbp
+	movq	TF_R8(%rdi), %r8
+	movq	TF_R9(%rdi), %r9
+	movq	TF_R10(%rdi), %r10
+	movq	TF_R11(%rdi), %r11
+	movq	TF_R12(%rdi), %r12
+	movq	TF_R13(%rdi), %r13
+	movq	TF_R14(%rdi), %r14
+	movq	TF_R15(%rdi), %r15
+	movq	TF_RDI(%rdi), %rdi
+.endm
+#endif
+
 #endif

@@ -132,6 +132,8 @@ dune_raw_clone:
 	movq	16(%rsp), %rbx		/* arg, the 7th argument */
 	movq	%rcx, %r10
 	movl	$__NR_clone, %eax
+	/* fall through: dune_raw_clone3 shares the rest */
+raw_clone_tail:
 	syscall
 	testq	%rax, %rax
 	jnz	1f
@@ -162,18 +164,7 @@ dune_raw_clone3:
 	movq	%rcx, %rbx		/* arg: the syscall clobbers rcx */
 	movq	%rdx, %r9		/* fn */
 	movl	$__NR_clone3, %eax
-	syscall
-	testq	%rax, %rax
-	jnz	1f
-	testq	%r9, %r9
-	jz	1f
-	/* the child, on the new stack */
-	xorl	%ebp, %ebp
-	movq	%rbx, %rdi
-	call	*%r9
-	ud2
-1:	popq	%rbx
-	ret
+	jmp	raw_clone_tail
 	.size dune_raw_clone3, . - dune_raw_clone3
 
 /*

@@ -74,21 +74,7 @@ tf_iret:
 	pushq	TF_RFLAGS(%rdi)
 	pushq	TF_CS(%rdi)
 	pushq	TF_RIP(%rdi)
-	movq	TF_RAX(%rdi), %rax
-	movq	TF_RBX(%rdi), %rbx
-	movq	TF_RCX(%rdi), %rcx
-	movq	TF_RDX(%rdi), %rdx
-	movq	TF_RSI(%rdi), %rsi
-	movq	TF_RBP(%rdi), %rbp
-	movq	TF_R8(%rdi), %r8
-	movq	TF_R9(%rdi), %r9
-	movq	TF_R10(%rdi), %r10
-	movq	TF_R11(%rdi), %r11
-	movq	TF_R12(%rdi), %r12
-	movq	TF_R13(%rdi), %r13
-	movq	TF_R14(%rdi), %r14
-	movq	TF_R15(%rdi), %r15
-	movq	TF_RDI(%rdi), %rdi
+	TF_LOAD_GPRS
 	iretq
 	.size dune_tf_pop, . - dune_tf_pop
 

@@ -16,35 +16,12 @@
 #include <unistd.h>
 #include <asm/prctl.h>
 
+#include "fid-cpu.h"
+
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
-static uint64_t rdfsbase(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("rdfsbase %0" : "=r"(v));
-	return v;
-}
-
-static void wrfsbase(uint64_t v)
-{
-	__asm__ volatile("wrfsbase %0" : : "r"(v) : "memory");
-}
-
-static uint64_t rdgsbase(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("rdgsbase %0" : "=r"(v));
-	return v;
-}
-
-static void wrgsbase(uint64_t v)
-{
-	__asm__ volatile("wrgsbase %0" : : "r"(v) : "memory");
-}
 
 /* Raw system calls: no libc (and so no TLS) while FS points elsewhere. */
 static long raw2(long nr, long a, long b)

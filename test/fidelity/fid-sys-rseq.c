@@ -21,6 +21,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define FID_RSEQ_SPIN
+#include "fid-cpu.h"
+
 #ifndef AT_RSEQ_FEATURE_SIZE
 #define AT_RSEQ_FEATURE_SIZE 27
 #define AT_RSEQ_ALIGN 28
@@ -51,29 +54,6 @@ static void show_rseq(const char *who)
 	       r->rseq_cs == 0 ? "yes" : "no");
 }
 
-/*
- * int rseq_spin(uint64_t *rseq_cs, struct rseq_cs *cs): enter the
- * critical section and spin in it; returns 1 from the abort handler.
- */
-int rseq_spin(uint64_t *rseq_cs, struct rseq_cs *cs);
-extern char rseq_spin_start[], rseq_spin_end[], rseq_spin_abort[];
-__asm__(
-	"	.text\n"
-	"	.globl rseq_spin\n"
-	"rseq_spin:\n"
-	"	movq	%rsi, (%rdi)\n"
-	"	.globl rseq_spin_start\n"
-	"rseq_spin_start:\n"
-	"	jmp	rseq_spin_start\n"
-	"	.globl rseq_spin_end\n"
-	"rseq_spin_end:\n"
-	"	xorl	%eax, %eax\n"
-	"	ret\n"
-	"	.long	0x53053053\n"	/* RSEQ_SIG */
-	"	.globl rseq_spin_abort\n"
-	"rseq_spin_abort:\n"
-	"	movl	$1, %eax\n"
-	"	ret\n");
 
 static volatile int alarms;
 

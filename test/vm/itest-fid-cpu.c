@@ -16,6 +16,7 @@
 
 #include "user-guest.h"
 #include "vcpu-guest.h"
+#include "../fidelity/fid-cpu.h"
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
@@ -43,18 +44,6 @@ static bool have_fsgsbase(void)
 	return getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
 }
 
-static uint64_t rdgsbase(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("rdgsbase %0" : "=r"(v));
-	return v;
-}
-
-static void wrgsbase(uint64_t v)
-{
-	__asm__ volatile("wrgsbase %0" : : "r"(v) : "memory");
-}
 
 static uint64_t read_cr4(void)
 {

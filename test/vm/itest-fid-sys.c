@@ -27,6 +27,8 @@
 
 #include "itest.h"
 #include "dune.h"
+#define FID_RSEQ_SPIN
+#include "../fidelity/fid-cpu.h"
 
 static void enter(void)
 {
@@ -253,26 +255,6 @@ static void test_clone3_children_in_dune(void)
 	IT_ASSERT_EQ((long)res, 1);
 }
 
-/* Enter an rseq critical section and spin there; 1 from the abort handler. */
-int rseq_spin(uint64_t *rseq_cs, struct rseq_cs *cs);
-extern char rseq_spin_start[], rseq_spin_end[], rseq_spin_abort[];
-__asm__(
-	"	.text\n"
-	"	.globl rseq_spin\n"
-	"rseq_spin:\n"
-	"	movq	%rsi, (%rdi)\n"
-	"	.globl rseq_spin_start\n"
-	"rseq_spin_start:\n"
-	"	jmp	rseq_spin_start\n"
-	"	.globl rseq_spin_end\n"
-	"rseq_spin_end:\n"
-	"	xorl	%eax, %eax\n"
-	"	ret\n"
-	"	.long	" __stringify(RSEQ_SIG) "\n"
-	"	.globl rseq_spin_abort\n"
-	"rseq_spin_abort:\n"
-	"	movl	$1, %eax\n"
-	"	ret\n");
 
 static volatile int alarms;
 
