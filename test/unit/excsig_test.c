@@ -43,29 +43,36 @@ static void expect(int signo, int code, uint64_t addr, uint64_t trapno,
 	ck_assert(!got.has_cr2);
 }
 
+/* One exception and what Linux sends for it natively. */
+static const struct {
+	unsigned int vector;
+	uint64_t err, rip;
+	int signo, code;
+	uint64_t addr;
+} faults[] = {
+	{ 0, 0, 0x1000, SIGFPE, FPE_INTDIV, 0x1000 },
+	{ 6, 0, 0x1000, SIGILL, ILL_ILLOPN, 0x1000 },
+	/* int3: force_sig, no address; rip is already past it */
+	{ 3, 0, 0x1001, SIGTRAP, SI_KERNEL, 0 },
+	{ 13, 0, 0x1000, SIGSEGV, SI_KERNEL, 0 },
+	{ 13, 0x402, 0x1000, SIGSEGV, SI_KERNEL, 0 },
+	{ 12, 0, 0x1000, SIGBUS, SI_KERNEL, 0 },
+	{ 11, 0x18, 0x1000, SIGBUS, SI_KERNEL, 0 },
+	{ 10, 0x28, 0x1000, SIGSEGV, SI_KERNEL, 0 },
+	{ 17, 0, 0x1000, SIGBUS, BUS_ADRALN, 0 },
+	{ 4, 0, 0x1000, SIGSEGV, SI_KERNEL, 0 },
+};
+
 START_TEST(test_faults_and_traps)
 {
-	ck_assert_int_eq(map(0, 0, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGFPE, FPE_INTDIV, 0x1000, 0, 0);
-	ck_assert_int_eq(map(6, 0, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGILL, ILL_ILLOPN, 0x1000, 6, 0);
-	/* int3: force_sig, no address; rip is already past it */
-	ck_assert_int_eq(map(3, 0, 0x1001), DUNE_EXC_SIGNAL);
-	expect(SIGTRAP, SI_KERNEL, 0, 3, 0);
-	ck_assert_int_eq(map(13, 0, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGSEGV, SI_KERNEL, 0, 13, 0);
-	ck_assert_int_eq(map(13, 0x402, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGSEGV, SI_KERNEL, 0, 13, 0x402);
-	ck_assert_int_eq(map(12, 0, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGBUS, SI_KERNEL, 0, 12, 0);
-	ck_assert_int_eq(map(11, 0x18, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGBUS, SI_KERNEL, 0, 11, 0x18);
-	ck_assert_int_eq(map(10, 0x28, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGSEGV, SI_KERNEL, 0, 10, 0x28);
-	ck_assert_int_eq(map(17, 0, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGBUS, BUS_ADRALN, 0, 17, 0);
-	ck_assert_int_eq(map(4, 0, 0x1000), DUNE_EXC_SIGNAL);
-	expect(SIGSEGV, SI_KERNEL, 0, 4, 0);
+	unsigned int i;
+
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		ck_assert_int_eq(map(faults[i].vector, faults[i].err,
+				     faults[i].rip), DUNE_EXC_SIGNAL);
+		expect(faults[i].signo, faults[i].code, faults[i].addr,
+		       faults[i].vector, faults[i].err);
+	}
 }
 END_TEST
 
