@@ -230,6 +230,18 @@ $(B)/obj/box/main.c.o: override CFLAGS += $(BOX_CFLAGS)
 $(B)/obj/box/main.c.o: $(B)/gen/box-sysnames.h
 endif
 
+# The loader's test programs (test/load/box-auxv.c, no libdune): what a
+# loader must handle, static, static PIE, dynamic PIE and non-PIE.
+LOAD_PROGS := $(addprefix $(B)/bin/box-auxv-,static static-pie pie nopie)
+progs: $(LOAD_PROGS)
+$(B)/bin/box-auxv-static: LOAD_LDFLAGS := -static -no-pie
+$(B)/bin/box-auxv-static-pie: LOAD_LDFLAGS := -static-pie -fPIE
+$(B)/bin/box-auxv-pie: LOAD_LDFLAGS := -pie -fPIE
+$(B)/bin/box-auxv-nopie: LOAD_LDFLAGS := -no-pie -fno-PIE
+$(LOAD_PROGS): test/load/box-auxv.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LOAD_LDFLAGS) $< -o $@
+
 $(B)/obj/prog/itest-box%.o: override CFLAGS += $(BOX_CFLAGS)
 $(B)/obj/prog/itest-box%.o: $(B)/gen/box-sysnames.h
 $(B)/bin/itest-box%: $(B)/obj/prog/itest-box%.o $(BOX_LIB) $(LIBDUNE)
