@@ -117,8 +117,9 @@ static int open_elf(const char *path, const char *what, struct elf_file *f,
 		fail(err, errlen, "%s%s: not a regular file", what, path);
 		goto bad;
 	}
-	/* execve's rule: some x bit, and the caller may execute it. */
-	if (!(st.st_mode & 0111) || access(path, X_OK)) {
+	/* execve's rule: some x bit, and our effective ids may use it */
+	if (!(st.st_mode & 0111) ||
+	    faccessat(AT_FDCWD, path, X_OK, AT_EACCESS)) {
 		fail(err, errlen, "%s%s: not executable (permission denied)",
 		     what, path);
 		goto bad;
