@@ -47,9 +47,9 @@ struct box_plan {
 	unsigned int nseg;
 	struct box_seg seg[BOX_MAX_SEGS];
 	uint64_t lo, hi;	/* span of all segments, page aligned */
-	uint64_t align;		/* largest p_align of a PT_LOAD (>= page) */
+	uint64_t align;		/* largest PT_LOAD p_align, >= a page */
 	uint64_t entry;		/* e_entry */
-	uint64_t phdr;		/* where the program headers are in memory */
+	uint64_t phdr;		/* the program headers in memory */
 	unsigned int phnum;
 	uint64_t interp_off;	/* PT_INTERP's path in the file ... */
 	uint64_t interp_len;	/* ... with its NUL; 0: no PT_INTERP */
