@@ -66,7 +66,9 @@ SO_LDFLAGS := -shared -Wl,-soname,$(SO_NAME) -Wl,-z,now -Wl,-z,relro \
 # copied into the emulated machine by tools/dune-vm.
 PROG_SRCS := $(wildcard apps/*.c) $(wildcard test/vm/*.c) $(wildcard bench/*.c)
 PROGS := $(patsubst %.c,$(B)/bin/%,$(notdir $(PROG_SRCS)))
-PROG_LIBS := -lpthread
+# libdune's ELF API (elf.c) uses libelf.
+ELF_LIBS := $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
+PROG_LIBS := -lpthread $(ELF_LIBS)
 
 # Fidelity programs (test/fidelity/fid-NAME.c) know nothing of Dune: each
 # is built as fid-NAME (native) and fid-NAME.dune (the same object plus
@@ -75,7 +77,7 @@ PROG_LIBS := -lpthread
 FID_SRCS := $(wildcard test/fidelity/fid-*.c)
 FID_PROGS := $(patsubst test/fidelity/%.c,$(B)/bin/%,$(FID_SRCS))
 FID_PROGS += $(addsuffix .dune,$(FID_PROGS))
-FID_LIBS := -lpthread -lrt -lm
+FID_LIBS := -lpthread -lrt -lm $(ELF_LIBS)
 
 UNIT_SRCS := $(wildcard test/unit/*_test.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
@@ -125,7 +127,7 @@ $(LIBDUNE): $(LIBDUNE_OBJS)
 
 $(LIBDUNE_SO): $(LIBDUNE_PIC_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SO_LDFLAGS) $^ -o $@ -lpthread
+	$(CC) $(CFLAGS) $(SO_LDFLAGS) $^ -o $@ -lpthread $(ELF_LIBS)
 	ln -sfn $(SO_NAME) $(B)/lib/libdune.so
 
 $(B)/pic/%.c.o: %.c
@@ -230,6 +232,26 @@ $(B)/obj/box/main.c.o: override CFLAGS += $(BOX_CFLAGS)
 $(B)/obj/box/main.c.o: $(B)/gen/box-sysnames.h
 endif
 
+# The loader's test programs (test/load/box-auxv.c, no libdune): what a
+# loader must handle, static, static PIE, dynamic PIE and non-PIE.
+LOAD_PROGS := $(addprefix $(B)/bin/box-auxv-,static static-pie pie nopie)
+progs: $(LOAD_PROGS)
+$(B)/bin/box-auxv-static: LOAD_LDFLAGS := -static -no-pie
+$(B)/bin/box-auxv-static-pie: LOAD_LDFLAGS := -static-pie -fPIE
+$(B)/bin/box-auxv-pie: LOAD_LDFLAGS := -pie -fPIE
+$(B)/bin/box-auxv-nopie: LOAD_LDFLAGS := -no-pie -fno-PIE
+$(LOAD_PROGS): test/load/box-auxv.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LOAD_LDFLAGS) $< -o $@
+
+# A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
+# API loads it and runs it at ring 3, in the original's style).
+progs: $(B)/bin/compat-elf-hello
+$(B)/bin/compat-elf-hello: test/load/compat-elf-hello.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -nostdlib -no-pie -fno-pie -fno-stack-protector \
+		-fno-asynchronous-unwind-tables $< -o $@
+
 $(B)/obj/prog/itest-box%.o: override CFLAGS += $(BOX_CFLAGS)
 $(B)/obj/prog/itest-box%.o: $(B)/gen/box-sysnames.h
 $(B)/bin/itest-box%: $(B)/obj/prog/itest-box%.o $(BOX_LIB) $(LIBDUNE)
@@ -314,7 +336,7 @@ VERSION := 0.$(shell sed -n 's/^\#define DUNE_API_VERSION //p' include/dune/uapi
 KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 MODDIR ?= /lib/modules/$(KREL)/extra
 # What a program needs: dune.h includes layout.h and <dune/uapi.h>.
-PUBLIC_HEADERS := libdune/dune.h libdune/layout.h include/dune/uapi.h
+PUBLIC_HEADERS := libdune/dune.h libdune/layout.h libdune/elf.h include/dune/uapi.h
 
 install: install-module install-lib
 

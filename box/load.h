@@ -24,6 +24,8 @@ struct box_image {
 	uint64_t exe_base;	/* load bias of the program (0 if ET_EXEC) */
 	uint64_t interp_base;	/* AT_BASE, 0 if none */
 	uint64_t vdso;		/* AT_SYSINFO_EHDR, 0 if none */
+	uint64_t stack_lo;	/* the fresh stack mapping [lo, hi) */
+	uint64_t stack_hi;
 };
 
 /*
