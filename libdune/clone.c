@@ -257,6 +257,7 @@ static __attribute__((noreturn)) void clone_child(void *arg)
 	fd = dune_vcpu_create(c);
 	if (fd < 0)
 		dune_die_errno("DUNE_CREATE_VCPU for a new thread", fd);
+	fd = dune_fd_move_high(fd);
 	c->vcpu_fd = fd;
 	if (shares_files(c)) {
 		dune_fdguard_add(fd);
@@ -359,9 +360,9 @@ static void fork_child(struct dune_thread *t, uint64_t stack)
 	if (fd < 0)
 		dune_die_errno("opening " DUNE_DEVICE_PATH " in a fork child",
 			       fd);
+	fd = dune_fd_own(fd);
 	dune_proc.dev_fd = fd;
 	dune_proc.pid = dune_sys0(SYS_getpid);
-	dune_fdguard_add(fd);
 	r = dune_slots_set(fd, NULL);
 	if (r < 0)
 		dune_die_errno("DUNE_SET_SLOT in a fork child", r);
@@ -372,8 +373,7 @@ static void fork_child(struct dune_thread *t, uint64_t stack)
 	fd = dune_vcpu_create(t);
 	if (fd < 0)
 		dune_die_errno("DUNE_CREATE_VCPU in a fork child", fd);
-	t->vcpu_fd = fd;
-	dune_fdguard_add(fd);
+	t->vcpu_fd = dune_fd_own(fd);
 	t->fault_repeats = 0;
 	/* Signals queued in the parent are the parent's. */
 	t->sig.head = t->sig.tail = 0;

@@ -168,6 +168,29 @@ dune_raw_clone3:
 	.size dune_raw_clone3, . - dune_raw_clone3
 
 /*
+ * long dune_own_syscall3(long nr, long a1, long a2, long a3)
+ *
+ * A system call libdune makes on its own fds from the guest (DUNE_GET_STATS
+ * on the thread's vCPU): the host loop knows it by its return address and
+ * does not hide our fds from it (fdhide.c).  Natively a plain system call.
+ * Returns the raw result (-errno on failure).
+ */
+	.globl dune_own_syscall3
+	.hidden dune_own_syscall3
+	.type dune_own_syscall3, @function
+dune_own_syscall3:
+	movq	%rdi, %rax
+	movq	%rsi, %rdi
+	movq	%rdx, %rsi
+	movq	%rcx, %rdx
+	syscall
+	.globl dune_own_syscall_ret
+	.hidden dune_own_syscall_ret
+dune_own_syscall_ret:
+	ret
+	.size dune_own_syscall3, . - dune_own_syscall3
+
+/*
  * long dune_rseq_run_ioctl(long fd, unsigned long cmd, void *arg,
  *			    unsigned int *event)
  *

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -259,9 +260,8 @@ static int reinit_after_fork(void)
 		close(fd);
 		return -1;
 	}
-	dune_proc.dev_fd = fd;
+	dune_proc.dev_fd = dune_fd_own(fd);
 	dune_proc.pid = getpid();
-	dune_fdguard_add(fd);
 	return 0;
 }
 
@@ -295,9 +295,8 @@ static int do_init(void)
 	dune_proc.debug = debug_enabled();
 	if (dune_proc.debug)
 		print_layout(stderr);
-	dune_proc.dev_fd = fd;
+	dune_proc.dev_fd = dune_fd_own(fd);
 	dune_proc.pid = getpid();
-	dune_fdguard_add(fd);
 	dune_proc.ready = true;
 	return 0;
 fail:
@@ -368,8 +367,7 @@ int dune_enter_c(struct dune_regs *regs)
 		errno = -fd;
 		return -1;
 	}
-	t->vcpu_fd = fd;
-	dune_fdguard_add(fd);
+	t->vcpu_fd = dune_fd_own(fd);
 	dune_sig_thread_enter(t);
 	dune_vcpu_fd_end(t);
 	dune_self = t;
@@ -399,12 +397,19 @@ bool dune_active(void)
 int dune_get_stats(struct dune_stats *stats)
 {
 	struct dune_thread *t = dune_self;
+	long r;
 
 	if (!t || !dune_active()) {
 		errno = ESRCH;
 		return -1;
 	}
-	return ioctl(t->vcpu_fd, DUNE_GET_STATS, stats) ? -1 : 0;
+	r = dune_own_syscall3(SYS_ioctl, t->vcpu_fd, DUNE_GET_STATS,
+			      (long)stats);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
 }
 
 const struct dune_layout *dune_get_layout(void)

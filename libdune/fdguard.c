@@ -7,6 +7,10 @@
  * refuse or work around that (hostsys.c).  A bitmap, atomically updated:
  * threads create and drop vCPU fds concurrently.
  */
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include "internal.h"
 #include "raw.h"
 
@@ -63,6 +67,47 @@ long dune_fdguard_next(unsigned long lo, unsigned long hi)
 		fd = (fd / BITS + 1) * BITS;
 	}
 	return -1;
+}
+
+/*
+ * Below this many fds, the ones a program opens are numbered as natively
+ * (the kernel hands out the lowest free number, and ours are not among
+ * the low ones); a program with more skips ours.  Capped so that a huge
+ * RLIMIT_NOFILE does not make the kernel grow every fd table that far.
+ */
+#define OWN_FD_TOP 1024
+#define OWN_FD_SPAN 128
+
+long dune_fd_own_floor(void)
+{
+	struct { uint64_t cur, max; } rl;
+	uint64_t top = OWN_FD_TOP;
+
+	if (dune_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) == 0 &&
+	    rl.cur < top)
+		top = rl.cur;
+	return top > OWN_FD_SPAN + 3 ? (long)(top - OWN_FD_SPAN) : 3;
+}
+
+long dune_fd_move_high(long fd)
+{
+	long nfd;
+
+	if (fd < 0 || fd >= dune_fd_own_floor())
+		return fd;
+	nfd = dune_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, dune_fd_own_floor());
+	/* No room up there (EMFILE): ours stays low, still hidden. */
+	if (nfd < 0)
+		return fd;
+	dune_sys1(SYS_close, fd);
+	return nfd;
+}
+
+long dune_fd_own(long fd)
+{
+	fd = dune_fd_move_high(fd);
+	dune_fdguard_add(fd);
+	return fd;
 }
 
 DUNE_NOFPU_END

@@ -24,7 +24,8 @@
  *    sigdeliver.c); every other call goes through dune_fwd_syscall, the
  *    one instruction the signal trampoline knows for restarts;
  *  - close, close_range, dup2, dup3: libdune's own fds are kept out of
- *    the program's way (fdguard.c).
+ *    the program's way (fdguard.c), and every call that names one of
+ *    them fails with EBADF, as if it were not open (fdhide.c).
  *
  * Host-loop code: raw system calls and general registers only (raw.h).
  */
@@ -45,24 +46,9 @@
 
 DUNE_NOFPU_BEGIN
 
-/*
- * A child with its own copy of the fd table (CLONE_VM without
- * CLONE_FILES) only needs its vCPU fd; the rest of the guarded set
- * describes the parent's table.
- */
 static bool shares_files(const struct dune_thread *t)
 {
 	return !(t->flags & DUNE_THREAD_OWN_FILES);
-}
-
-static bool protected_fd(const struct dune_thread *t, long fd)
-{
-	if (fd < 0)
-		return false;
-	if (fd == t->vcpu_fd)
-		return true;
-	return shares_files(t) &&
-	       (fd == dune_proc.dev_fd || dune_fdguard_has(fd));
 }
 
 /* The lowest protected fd in [lo, hi], or -1. */
@@ -83,7 +69,7 @@ static long next_protected(const struct dune_thread *t, unsigned long lo,
 /* Ours: to the program it is as if that fd were not open. */
 static long sys_close(struct dune_thread *t, long fd)
 {
-	if (protected_fd(t, fd))
+	if (dune_fd_protected(t, fd))
 		return -EBADF;
 	return dune_sys1(SYS_close, fd);
 }
@@ -116,8 +102,12 @@ static long sys_close_range(struct dune_thread *t, unsigned long lo,
 /* The program wants fd number @fd: move our fd out of its way. */
 static long move_own_fd(struct dune_thread *t, long fd)
 {
-	long nfd = dune_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	long nfd = dune_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC,
+			     dune_fd_own_floor());
 
+	/* The program has the top as well: anywhere it is not. */
+	if (nfd == -EMFILE || nfd == -EINVAL)
+		nfd = dune_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0)
 		return nfd;
 	if (fd == t->vcpu_fd)
@@ -139,7 +129,9 @@ static long sys_dup3(struct dune_thread *t, long nr, long oldfd, long newfd,
 {
 	long r;
 
-	if (oldfd != newfd && protected_fd(t, newfd)) {
+	if (dune_fd_protected(t, oldfd))
+		return -EBADF;
+	if (oldfd != newfd && dune_fd_protected(t, newfd)) {
 		/* Another thread's vCPU: we cannot move it from here. */
 		if (newfd != t->vcpu_fd && newfd != dune_proc.dev_fd &&
 		    newfd != dune_run_stats_fd)
@@ -221,6 +213,9 @@ void dune_host_syscall(struct dune_thread *t)
 		ret = sys_dup3(t, SYS_dup3, r->rdi, r->rsi, r->rdx);
 		break;
 	default:
+		ret = dune_fd_hidden(t, r);
+		if (ret)
+			break;
 		ret = forward(t);
 		if (t->sig.restart)
 			goto restart;

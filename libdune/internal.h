@@ -399,5 +399,24 @@ bool dune_fdguard_has(int fd);
 void dune_fdguard_clear(void);
 /* The lowest guarded fd in [lo, hi], or -1. */
 long dune_fdguard_next(unsigned long lo, unsigned long hi);
+/*
+ * Make @fd one of ours: moved above the fds a program numbers itself
+ * (close-on-exec) and guarded.  Returns the fd to use from now on.
+ */
+long dune_fd_own(long fd);
+/* The move alone (an fd of a thread with its own fd table). */
+long dune_fd_move_high(long fd);
+/* The lowest fd dune_fd_own moves ours to. */
+long dune_fd_own_floor(void);
+
+/*
+ * fdhide.c: is @fd one of ours in @t's fd table (to the program: not
+ * open)?  -EBADF if the call in @r names one of them, else 0.
+ */
+bool dune_fd_protected(const struct dune_thread *t, long fd);
+long dune_fd_hidden(struct dune_thread *t, const struct dune_regs *r);
+/* entry.S: libdune's own calls on its fds, which fdhide.c lets through */
+long dune_own_syscall3(long nr, long a1, long a2, long a3);
+extern char dune_own_syscall_ret[];
 
 #endif

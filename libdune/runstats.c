@@ -29,18 +29,11 @@ DUNE_NOFPU_BEGIN
 bool dune_run_stats;
 int dune_run_stats_fd = -1;
 
-/* Out of the way of the fds a program numbers itself (3, 4, ...). */
-#define STATS_FD_MIN 100
-
 static void copy_stderr(void)
 {
-	long fd = dune_sys3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, STATS_FD_MIN);
+	long fd = dune_sys3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 3);
 
-	if (fd == -EINVAL)	/* RLIMIT_NOFILE below STATS_FD_MIN */
-		fd = dune_sys3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 3);
-	dune_run_stats_fd = fd < 0 ? -1 : fd;
-	if (dune_run_stats_fd >= 0)
-		dune_fdguard_add(dune_run_stats_fd);
+	dune_run_stats_fd = fd < 0 ? -1 : dune_fd_own(fd);
 }
 
 void dune_stats_enable(void)
