@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,8 @@ static const struct {
 	C(READ_IMPLIES_EXEC), C(UNAME26),
 	C(TIOCSTI), C(TIOCLINUX), C(FIONREAD), C(FIONBIO), C(FIOCLEX),
 	C(TCGETS), C(TIOCGWINSZ),
+	C(SIGHUP), C(SIGINT), C(SIGQUIT), C(SIGKILL), C(SIGTERM), C(SIGSTOP),
+	C(SIGCONT), C(SIGCHLD), C(SIGUSR1), C(SIGUSR2), C(SIGSEGV), C(SIGSYS),
 	C(AT_FDCWD), C(AT_EMPTY_PATH), C(AT_SYMLINK_NOFOLLOW),
 };
 #undef C
@@ -278,7 +281,7 @@ struct scan {
 
 static bool word_char(int c)
 {
-	return isalnum(c) || strchr("_*./-+~:@%,", c);
+	return c && (isalnum(c) || strchr("_*./-+~:@%,", c));
 }
 
 static void skip_space(struct scan *sc)
@@ -329,7 +332,7 @@ static int next_word(struct scan *sc)
 	return n > 0;
 }
 
-static int bad(struct scan *sc, const char *fmt, ...)
+static int scan_err(struct scan *sc, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -346,8 +349,8 @@ static int expect_end(struct scan *sc)
 	if (at_end(sc))
 		return 0;
 	if (next_word(sc) > 0)
-		return bad(sc, "unexpected '%s'", sc->tok);
-	return bad(sc, "unexpected '%c'", *sc->s);
+		return scan_err(sc, "unexpected '%s'", sc->tok);
+	return scan_err(sc, "unexpected '%c'", *sc->s);
 }
 
 /* Decimal, 0x hex or 0 octal, optionally negative; with K/M/G if @sfx. */
@@ -419,13 +422,13 @@ static int parse_value(struct scan *sc, const char *after, uint64_t *v)
 		if (r < 0)
 			return -1;
 		if (!r)
-			return bad(sc, "expected a value after '%s'", after);
+			return scan_err(sc, "expected a value after '%s'", after);
 		if (parse_number(sc->tok, false, &a)) {
 			for (i = 0; i < NCONST; i++)
 				if (!strcmp(constants[i].name, sc->tok))
 					break;
 			if (i == NCONST)
-				return bad(sc, "unknown constant '%s'", sc->tok);
+				return scan_err(sc, "unknown constant '%s'", sc->tok);
 			a = constants[i].value;
 		}
 		*v |= a;
@@ -471,11 +474,11 @@ static int parse_cond(struct scan *sc, struct box_cond *c)
 		return -1;
 	if (!r || strncmp(sc->tok, "arg", 3) || !isdigit((unsigned char)sc->tok[3]) ||
 	    sc->tok[4])
-		return bad(sc, "expected arg0..arg5, got '%s'",
+		return scan_err(sc, "expected arg0..arg5, got '%s'",
 			   r ? sc->tok : sc->s);
 	c->arg = sc->tok[3] - '0';
 	if (c->arg > 5)
-		return bad(sc, "no argument %s (arg0..arg5)", sc->tok);
+		return scan_err(sc, "no argument %s (arg0..arg5)", sc->tok);
 	snprintf(argname, sizeof(argname), "%.15s", sc->tok);
 	c->mask = ~0ULL;
 	skip_space(sc);
@@ -485,7 +488,7 @@ static int parse_cond(struct scan *sc, struct box_cond *c)
 			return -1;
 	}
 	if (parse_op(sc, &c->op))
-		return bad(sc, "expected ==, !=, <, <=, > or >= after '%s'",
+		return scan_err(sc, "expected ==, !=, <, <=, > or >= after '%s'",
 			   argname);
 	return parse_value(sc, "comparison", &c->value);
 }
@@ -501,7 +504,7 @@ static int parse_calls(struct box_policy *p, struct scan *sc,
 	proto.file = intern(p, sc->file);
 	proto.line = sc->line;
 	if (!proto.file)
-		return bad(sc, "out of memory");
+		return scan_err(sc, "out of memory");
 	for (;;) {
 		char *t;
 
@@ -510,7 +513,7 @@ static int parse_calls(struct box_policy *p, struct scan *sc,
 			return -1;
 		if (!r) {
 			if (*sc->s && *sc->s != '#')
-				return bad(sc, "unexpected '%c'", *sc->s);
+				return scan_err(sc, "unexpected '%c'", *sc->s);
 			break;
 		}
 		if (!strcmp(sc->tok, "if"))
@@ -520,7 +523,7 @@ static int parse_calls(struct box_policy *p, struct scan *sc,
 			have_err = true;
 			proto.err = parse_errno(sc->tok);
 			if (proto.err < 0)
-				return bad(sc, "unknown errno '%s'", sc->tok);
+				return scan_err(sc, "unknown errno '%s'", sc->tok);
 			continue;
 		}
 		/* "read, write" and "read write" alike */
@@ -532,27 +535,27 @@ static int parse_calls(struct box_policy *p, struct scan *sc,
 					if (strncmp(sysnames[k].name, t, len - 1))
 						continue;
 					if (n == 512)
-						return bad(sc, "too many system calls");
+						return scan_err(sc, "too many system calls");
 					nrs[n++] = sysnames[k].nr;
 					matched++;
 				}
 				if (!matched)
-					return bad(sc, "no system call matches '%s'", t);
+					return scan_err(sc, "no system call matches '%s'", t);
 				continue;
 			}
 			if (box_syscall_nr(t) < 0)
-				return bad(sc, "unknown system call '%s'", t);
+				return scan_err(sc, "unknown system call '%s'", t);
 			if (n == 512)
-				return bad(sc, "too many system calls");
+				return scan_err(sc, "too many system calls");
 			nrs[n++] = box_syscall_nr(t);
 		}
 	}
 	if (!n)
-		return bad(sc, "'%s' needs a system call name", action);
+		return scan_err(sc, "'%s' needs a system call name", action);
 	if (r > 0) {	/* "if" */
 		for (;;) {
 			if (proto.ncond == BOX_MAX_COND)
-				return bad(sc, "too many conditions (at most %d)",
+				return scan_err(sc, "too many conditions (at most %d)",
 					   BOX_MAX_COND);
 			if (parse_cond(sc, &proto.cond[proto.ncond++]))
 				return -1;
@@ -562,14 +565,14 @@ static int parse_calls(struct box_policy *p, struct scan *sc,
 			if (r < 0)
 				return -1;
 			if (!r || strcmp(sc->tok, "and"))
-				return bad(sc, "expected 'and' or the end of the line, got '%s'",
+				return scan_err(sc, "expected 'and' or the end of the line, got '%s'",
 					   r ? sc->tok : sc->s);
 		}
 	}
 	for (i = 0; i < n; i++) {
 		proto.nr = nrs[i];
 		if (add_rule(p, &proto))
-			return bad(sc, "out of memory");
+			return scan_err(sc, "out of memory");
 	}
 	return 0;
 }
@@ -591,10 +594,10 @@ static int parse_default(struct box_policy *p, struct scan *sc)
 		if (*sc->s && next_word(sc) > 0) {
 			p->def_err = parse_errno(sc->tok);
 			if (p->def_err < 0)
-				return bad(sc, "unknown errno '%s'", sc->tok);
+				return scan_err(sc, "unknown errno '%s'", sc->tok);
 		}
 	} else {
-		return bad(sc, "'default' takes allow, deny [ERRNO] or kill, not '%s'",
+		return scan_err(sc, "'default' takes allow, deny [ERRNO] or kill, not '%s'",
 			   r ? sc->tok : sc->s);
 	}
 	p->def_file = intern(p, sc->file);
@@ -610,7 +613,7 @@ static int parse_path(struct box_policy *p, struct scan *sc,
 	if (r < 0)
 		return -1;
 	if (!r)
-		return bad(sc, "'%s' needs a path", kw);
+		return scan_err(sc, "'%s' needs a path", kw);
 	if (box_policy_add_path(p, acc, sc->tok, sc->file, sc->line,
 				sc->err, sc->errlen))
 		return -1;
@@ -618,7 +621,7 @@ static int parse_path(struct box_policy *p, struct scan *sc,
 	while (!at_end(sc)) {
 		r = next_word(sc);
 		if (r <= 0)
-			return r < 0 ? -1 : bad(sc, "unexpected '%c'", *sc->s);
+			return r < 0 ? -1 : scan_err(sc, "unexpected '%c'", *sc->s);
 		if (box_policy_add_path(p, acc, sc->tok, sc->file, sc->line,
 					sc->err, sc->errlen))
 			return -1;
@@ -643,19 +646,19 @@ static int parse_limit(struct box_policy *p, struct scan *sc)
 		if (!strcmp(sc->tok, limit_names[l]))
 			break;
 	if (!r || l == BOX_LIMIT_N)
-		return bad(sc, "unknown limit '%s' (memory, procs, files, cpu, fsize)",
+		return scan_err(sc, "unknown limit '%s' (memory, procs, files, cpu, fsize)",
 			   r ? sc->tok : "");
 	r = next_word(sc);
 	if (r < 0)
 		return -1;
 	if (!r)
-		return bad(sc, "'limit %s' needs a value", limit_names[l]);
+		return scan_err(sc, "'limit %s' needs a value", limit_names[l]);
 	if (!strcmp(sc->tok, "unlimited"))
 		v = BOX_UNLIMITED;
 	else if (parse_number(sc->tok, l == BOX_LIMIT_MEMORY ||
 				       l == BOX_LIMIT_FSIZE, &v) ||
 		 sc->tok[0] == '-')
-		return bad(sc, "bad value '%s' for limit %s", sc->tok,
+		return scan_err(sc, "bad value '%s' for limit %s", sc->tok,
 			   limit_names[l]);
 	p->limit[l] = v;
 	return expect_end(sc);
@@ -674,7 +677,7 @@ static int parse_net(struct box_policy *p, struct scan *sc)
 	else if (r && !strcmp(sc->tok, "on"))
 		p->net = BOX_NET_ON;
 	else
-		return bad(sc, "'net' takes off, loopback or on, not '%s'",
+		return scan_err(sc, "'net' takes off, loopback or on, not '%s'",
 			   r ? sc->tok : "");
 	return expect_end(sc);
 }
@@ -686,7 +689,7 @@ static int parse_line(struct box_policy *p, struct scan *sc)
 
 	if (r <= 0)
 		return r < 0 ? -1 : at_end(sc) ? 0 :
-			bad(sc, "unexpected '%c'", *sc->s);
+			scan_err(sc, "unexpected '%c'", *sc->s);
 	snprintf(kw, sizeof(kw), "%.31s", sc->tok);
 	if (!strcmp(kw, "allow"))
 		return parse_calls(p, sc, BOX_ALLOW, kw);
@@ -711,18 +714,18 @@ static int parse_line(struct box_policy *p, struct scan *sc)
 
 		r = next_word(sc);
 		if (r <= 0)
-			return r < 0 ? -1 : bad(sc, "'include' needs a profile name");
+			return r < 0 ? -1 : scan_err(sc, "'include' needs a profile name");
 		snprintf(name, sizeof(name), "%.63s", sc->tok);
 		if (!box_profile_text(name))
-			return bad(sc, "unknown profile '%s' (strict, default, permissive)",
+			return scan_err(sc, "unknown profile '%s' (strict, default, permissive)",
 				   name);
 		if (expect_end(sc))
 			return -1;
 		if (p->depth >= 4)
-			return bad(sc, "include nested too deeply");
+			return scan_err(sc, "include nested too deeply");
 		return box_policy_include(p, name, sc->err, sc->errlen);
 	}
-	return bad(sc, "unknown statement '%s'", kw);
+	return scan_err(sc, "unknown statement '%s'", kw);
 }
 
 int box_policy_parse(struct box_policy *p, const char *file,
