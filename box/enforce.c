@@ -32,6 +32,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dune/uapi.h>
+
 #include "policy-int.h"
 
 /*
@@ -362,6 +364,17 @@ static int enforce_landlock(const struct box_policy *p,
 	for (i = 0; !ret && exec && exec[i]; i++)
 		ret = add_rule(&ll, exec[i], LANDLOCK_ACCESS_FS_READ_FILE |
 			       LANDLOCK_ACCESS_FS_EXECUTE, true);
+	/*
+	 * The monitor's own device: libdune opens it again in every fork
+	 * child (libdune/clone.c).  The program's own opens of it are
+	 * still refused by the monitor's path check unless a rule grants
+	 * the device.
+	 */
+	if (!ret)
+		ret = add_rule(&ll, DUNE_DEVICE_PATH,
+			       LANDLOCK_ACCESS_FS_READ_FILE |
+			       LANDLOCK_ACCESS_FS_WRITE_FILE |
+			       LANDLOCK_ACCESS_FS_IOCTL_DEV, true);
 	/* Without privileges, Landlock requires no_new_privs. */
 	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		ret = eerr(err, errlen, "PR_SET_NO_NEW_PRIVS: %s",

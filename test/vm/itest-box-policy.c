@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <dune/uapi.h>
+
 #include "itest.h"
 #include "policy.h"
 
@@ -281,6 +283,16 @@ static void test_exec_kept(void)
 	IT_ASSERT_EQ(run(sib, NULL), 100 + EACCES);
 }
 
+/* libdune opens /dev/dune again in fork children: Landlock lets it. */
+static void test_dune_device_kept(void)
+{
+	IT_ASSERT_EQ(can_open("/dev/null", O_RDWR), 0);
+	IT_ASSERT_EQ(can_open(DUNE_DEVICE_PATH, O_RDWR), 0);
+	enforce("ro /usr\n", NULL);
+	IT_ASSERT_EQ(can_open("/dev/null", O_RDWR), -EACCES);
+	IT_ASSERT_EQ(can_open(DUNE_DEVICE_PATH, O_RDWR), 0);
+}
+
 /* A listener in the namespace we start in, on 127.0.0.1. */
 static int outside_listener(struct sockaddr_in *a)
 {
@@ -540,6 +552,7 @@ static const struct itest tests[] = {
 	{ "symlink_race", test_symlink_race },
 	{ "nested_rules", test_nested_rules },
 	{ "exec_kept", test_exec_kept },
+	{ "dune_device_kept", test_dune_device_kept },
 	{ "net_off", test_net_off },
 	{ "net_off_unprivileged", test_net_off_unprivileged },
 	{ "net_loopback", test_net_loopback },
