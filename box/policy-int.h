@@ -68,6 +68,11 @@ struct box_policy {
 int box_path_normalise(const char *base, const char *path, char *out,
 		       size_t outlen);
 
+/* The @i-th known system call: its number and @name, -1 past the end. */
+int box_syscall_at(size_t i, const char **name);
+/* Value of named constant @name (AF_UNIX, O_WRONLY, ...); 0, or -1. */
+int box_constant(const char *name, uint64_t *v);
+
 /* Index of the path rule deciding for absolute normalised @path, -1. */
 int box_path_rule(const struct box_policy *p, const char *path);
 

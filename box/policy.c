@@ -10,89 +10,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/personality.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy-int.h"
-
-static const struct {
-	const char *name;
-	int nr;
-} sysnames[] = {
-#define BOX_SYSCALL(n, nr) { #n, nr },
-#include "box-sysnames.h"
-#undef BOX_SYSCALL
-};
-#define NSYS (sizeof(sysnames) / sizeof(sysnames[0]))
-
-int box_syscall_nr(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NSYS; i++)
-		if (!strcmp(sysnames[i].name, name))
-			return sysnames[i].nr;
-	return -1;
-}
-
-const char *box_syscall_name(int nr)
-{
-	size_t i;
-
-	for (i = 0; i < NSYS; i++)
-		if (sysnames[i].nr == nr)
-			return sysnames[i].name;
-	return NULL;
-}
-
-/* Named constants a condition may use; values from the C headers. */
-#define C(x) { #x, (uint64_t)(x) }
-static const struct {
-	const char *name;
-	uint64_t value;
-} constants[] = {
-	C(AF_UNSPEC), C(AF_UNIX), C(AF_LOCAL), C(AF_INET), C(AF_INET6),
-	C(AF_NETLINK), C(AF_PACKET), C(AF_VSOCK), C(AF_BLUETOOTH),
-	C(AF_ALG), C(AF_KEY),
-	C(SOCK_STREAM), C(SOCK_DGRAM), C(SOCK_RAW), C(SOCK_SEQPACKET),
-	C(SOCK_NONBLOCK), C(SOCK_CLOEXEC),
-	C(O_RDONLY), C(O_WRONLY), C(O_RDWR), C(O_ACCMODE), C(O_CREAT),
-	C(O_EXCL), C(O_TRUNC), C(O_APPEND), C(O_NONBLOCK), C(O_DIRECTORY),
-	C(O_NOFOLLOW), C(O_CLOEXEC), C(O_PATH), C(O_TMPFILE), C(O_NOCTTY),
-	C(O_SYNC), C(O_DIRECT),
-	C(PROT_NONE), C(PROT_READ), C(PROT_WRITE), C(PROT_EXEC),
-	C(MAP_SHARED), C(MAP_PRIVATE), C(MAP_FIXED), C(MAP_ANONYMOUS),
-	C(MAP_FIXED_NOREPLACE), C(MAP_GROWSDOWN), C(MAP_NORESERVE),
-	C(PR_SET_MM), C(PR_SET_NAME), C(PR_GET_NAME), C(PR_SET_PDEATHSIG),
-	C(PR_SET_DUMPABLE), C(PR_GET_DUMPABLE), C(PR_SET_NO_NEW_PRIVS),
-	C(PR_SET_SECCOMP), C(PR_CAPBSET_READ), C(PR_SET_CHILD_SUBREAPER),
-	C(PR_SET_PTRACER), C(PR_SET_VMA),
-	C(CLONE_VM), C(CLONE_FS), C(CLONE_FILES), C(CLONE_SIGHAND),
-	C(CLONE_THREAD), C(CLONE_VFORK), C(CLONE_NEWNS), C(CLONE_NEWUSER),
-	C(CLONE_NEWNET), C(CLONE_NEWPID), C(CLONE_NEWIPC), C(CLONE_NEWUTS),
-	C(CLONE_NEWCGROUP), C(CLONE_NEWTIME),
-	C(PER_LINUX), C(PER_MASK), C(ADDR_NO_RANDOMIZE), C(ADDR_COMPAT_LAYOUT),
-	C(ADDR_LIMIT_32BIT), C(ADDR_LIMIT_3GB), C(MMAP_PAGE_ZERO),
-	C(READ_IMPLIES_EXEC), C(UNAME26),
-	C(TIOCSTI), C(TIOCLINUX), C(FIONREAD), C(FIONBIO), C(FIOCLEX),
-	C(TCGETS), C(TIOCGWINSZ),
-	C(SIGHUP), C(SIGINT), C(SIGQUIT), C(SIGKILL), C(SIGTERM), C(SIGSTOP),
-	C(SIGCONT), C(SIGCHLD), C(SIGUSR1), C(SIGUSR2), C(SIGSEGV), C(SIGSYS),
-	C(AT_FDCWD), C(AT_EMPTY_PATH), C(AT_SYMLINK_NOFOLLOW),
-};
-#undef C
-#define NCONST (sizeof(constants) / sizeof(constants[0]))
 
 static int perr(char *err, size_t errlen, const char *file, int line,
 		const char *fmt, ...)
@@ -416,21 +341,15 @@ static int parse_value(struct scan *sc, const char *after, uint64_t *v)
 	*v = 0;
 	for (;;) {
 		uint64_t a;
-		size_t i;
 		int r = next_word(sc);
 
 		if (r < 0)
 			return -1;
 		if (!r)
 			return scan_err(sc, "expected a value after '%s'", after);
-		if (parse_number(sc->tok, false, &a)) {
-			for (i = 0; i < NCONST; i++)
-				if (!strcmp(constants[i].name, sc->tok))
-					break;
-			if (i == NCONST)
-				return scan_err(sc, "unknown constant '%s'", sc->tok);
-			a = constants[i].value;
-		}
+		if (parse_number(sc->tok, false, &a) &&
+		    box_constant(sc->tok, &a))
+			return scan_err(sc, "unknown constant '%s'", sc->tok);
 		*v |= a;
 		skip_space(sc);
 		if (*sc->s != '|')
@@ -531,12 +450,15 @@ static int parse_calls(struct box_policy *p, struct scan *sc,
 			size_t len = strlen(t), k, matched = 0;
 
 			if (len && t[len - 1] == '*') {
-				for (k = 0; k < NSYS; k++) {
-					if (strncmp(sysnames[k].name, t, len - 1))
+				const char *name;
+				int nr;
+
+				for (k = 0; (nr = box_syscall_at(k, &name)) >= 0; k++) {
+					if (strncmp(name, t, len - 1))
 						continue;
 					if (n == 512)
 						return scan_err(sc, "too many system calls");
-					nrs[n++] = sysnames[k].nr;
+					nrs[n++] = nr;
 					matched++;
 				}
 				if (!matched)

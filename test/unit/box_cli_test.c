@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../box/policy.c"
+#include "../../box/policy-names.c"
 #include "../../box/policy-decide.c"
 #include "../../box/profiles.c"
 #include "../../box/cli.c"

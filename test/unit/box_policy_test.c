@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../box/policy.c"
+#include "../../box/policy-names.c"
 #include "../../box/policy-decide.c"
 #include "../../box/profiles.c"
 
