@@ -381,7 +381,7 @@ START_TEST(default_profile)
 {
 	struct box_policy *p = box_policy_new("/home/u/proj");
 	static const int allowed[] = {
-		SYS_fork, SYS_vfork, SYS_clone, SYS_clone3, SYS_execve,
+		SYS_fork, SYS_vfork, SYS_clone, SYS_execve,
 		SYS_wait4, SYS_pipe2, SYS_socket, SYS_mmap, SYS_futex,
 		SYS_getdents64, SYS_rt_sigaction, SYS_kill, SYS_prlimit64,
 		SYS_sysinfo, SYS_epoll_create1, SYS_eventfd2, SYS_getrandom,
@@ -396,6 +396,8 @@ START_TEST(default_profile)
 	ck_assert_int_eq(call(p, SYS_ioctl, 0, TIOCSTI, 0).verdict, BOX_DENY);
 	ck_assert_int_eq(call(p, SYS_ioctl, 0, TCGETS, 0).verdict, BOX_ALLOW);
 	ck_assert_int_eq(call(p, SYS_unshare, CLONE_NEWUSER, 0, 0).verdict, BOX_DENY);
+	ck_assert_int_eq(call(p, SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0).verdict, BOX_DENY);
+	ck_assert_int_eq(call(p, SYS_clone3, 0, 0, 0).err, ENOSYS);
 	ck_assert_int_eq(openat_(p, "a.out", O_WRONLY | O_CREAT, "/home/u/proj").verdict, BOX_ALLOW);
 	ck_assert_int_eq(openat_(p, "/tmp/cc123.s", O_WRONLY | O_CREAT, NULL).verdict, BOX_ALLOW);
 	ck_assert_int_eq(openat_(p, "/dev/null", O_WRONLY, NULL).verdict, BOX_ALLOW);
