@@ -117,10 +117,10 @@ static void check_layout(const struct dune_layout *l,
 				((l->w[i - 1].size + GIB - 1) & ~(GIB - 1)));
 		}
 		/* translation round trips at both ends */
-		ck_assert_uint_eq(dune_va_to_pa(l, w->va), w->gpa);
-		ck_assert_uint_eq(dune_va_to_pa(l, w->va + w->size - 1),
+		ck_assert_uint_eq(dune_layout_va_to_pa(l, w->va), w->gpa);
+		ck_assert_uint_eq(dune_layout_va_to_pa(l, w->va + w->size - 1),
 				  w->gpa + w->size - 1);
-		ck_assert_uint_eq(dune_pa_to_va(l, w->gpa + w->size - 1),
+		ck_assert_uint_eq(dune_layout_pa_to_va(l, w->gpa + w->size - 1),
 				  w->va + w->size - 1);
 	}
 	ck_assert_uint_le(l->gpa_end, budget);
@@ -279,12 +279,12 @@ START_TEST(test_pie_39_bits)
 	ck_assert_uint_eq(stack->va, 0x7ffd40000000ull);
 
 	/* Far from everything: no translation. */
-	ck_assert_uint_eq(dune_va_to_pa(&l, 0x300000000000ull), DUNE_BAD_ADDR);
-	ck_assert_uint_eq(dune_va_to_pa(&l, DUNE_USER_TOP), DUNE_BAD_ADDR);
-	ck_assert_uint_eq(dune_va_to_pa(&l, ~0ull), DUNE_BAD_ADDR);
-	ck_assert_uint_eq(dune_pa_to_va(&l, 496 * GIB), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x300000000000ull), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, DUNE_USER_TOP), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, ~0ull), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_pa_to_va(&l, 496 * GIB), DUNE_BAD_ADDR);
 	/* page 0 is mapped; the EPT refuses it since nothing is there */
-	ck_assert_uint_eq(dune_va_to_pa(&l, 0), 0);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0), 0);
 }
 END_TEST
 
@@ -338,7 +338,7 @@ START_TEST(test_identity_when_it_fits)
 		check_layout(&l, &h, bits);
 		ck_assert_uint_eq(l.nr, 1);
 		ck_assert_uint_eq(l.w[0].size, DUNE_USER_TOP);
-		ck_assert_uint_eq(dune_va_to_pa(&l, 0x7fa117ab6123ull),
+		ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x7fa117ab6123ull),
 				  0x7fa117ab6123ull);
 	}
 	/* 47 bits minus the reserve does not hold 128 TiB */
@@ -488,9 +488,9 @@ START_TEST(test_covers_across_adjacent_windows)
 	ck_assert(dune_layout_covers(&l, GIB, 3 * GIB));
 	ck_assert(!dune_layout_covers(&l, GIB, 3 * GIB + 1));
 	ck_assert(dune_layout_covers(&l, 5, 5));	/* empty */
-	ck_assert_uint_eq(dune_va_to_pa(&l, 2 * GIB + 7), 10 * GIB + 7);
-	ck_assert_uint_eq(dune_pa_to_va(&l, 10 * GIB + 7), 2 * GIB + 7);
-	ck_assert_uint_eq(dune_pa_to_va(&l, 5 * GIB), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 2 * GIB + 7), 10 * GIB + 7);
+	ck_assert_uint_eq(dune_layout_pa_to_va(&l, 10 * GIB + 7), 2 * GIB + 7);
+	ck_assert_uint_eq(dune_layout_pa_to_va(&l, 5 * GIB), DUNE_BAD_ADDR);
 }
 END_TEST
 

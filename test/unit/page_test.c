@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../libdune/fmt.c"
 #include "../../libdune/layout.c"
 #include "../../libdune/page.c"
 
@@ -97,7 +98,7 @@ START_TEST(test_real_pool)
 	identity_layout();
 	ck_assert_int_eq(dune_page_init(), 0);
 	ck_assert_int_eq(dune_page_init_pa(), 0);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	ck_assert_uint_ge(st.total, DUNE_POOL_MIN / 4096);
 
@@ -117,10 +118,10 @@ START_TEST(test_real_pool)
 	ck_assert_ptr_eq(dune_page_get(pg), pg);
 	ck_assert_uint_eq(pg->ref, 2);
 	dune_page_put(pg);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 1);
 	dune_page_put(pg);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	pg2 = dune_page_alloc();
 	ck_assert_ptr_eq(pg2, pg);
@@ -128,7 +129,7 @@ START_TEST(test_real_pool)
 	/* dune_page_free ignores references */
 	dune_page_get(pg2);
 	dune_page_free(pg2);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	ck_assert_uint_eq(pg2->ref, 0);
 }
@@ -190,7 +191,7 @@ START_TEST(test_threads)
 		ck_assert_int_eq(pthread_join(t[i], &ret), 0);
 		ck_assert_ptr_null(ret);
 	}
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	/* at most the pages ever held at once were used */
 	ck_assert_uint_le(pool.fresh, NTHREADS * 17);
