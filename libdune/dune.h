@@ -237,7 +237,7 @@ __attribute__((noreturn)) void dune_ret_from_user(int ret);
  *
  * Errors are negative errnos (as in the original libdune): -EINVAL for a
  * misaligned or non-canonical range or bad flags, -ENOMEM when no page
- * can be had, -EEXIST for dune_vm_map_phys over an existing mapping,
+ * can be had, -EEXIST for dune_vm_map_mem over an existing mapping,
  * -ENOENT for a lookup of an address without a page table.  A failed
  * call leaves the mappings it did not reach as they were.
  *
@@ -332,8 +332,8 @@ enum {
 int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out);
 
 /*
- * Map [va, va + len) to the GPAs [pa, pa + len) with @perm; -EEXIST if
- * anything is mapped there.  A pool page mapped by a 4 KiB leaf is
+ * Map [va, va + len) to the GPAs [pa, pa + len) with @perm, replacing
+ * whatever was mapped there (as the original did).  A pool page mapped by a 4 KiB leaf is
  * marked PTE_POOL: the leaf owns the caller's reference (dune_vm_unmap
  * and dune_vm_free put it), so take another with dune_page_get to keep
  * the page or to map it twice.

@@ -306,16 +306,37 @@ int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out)
 	return lookup_4k(root, (uint64_t)va, create, pte_out, NULL);
 }
 
-int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm)
+static int map_phys(ptent_t *root, uint64_t va, size_t len, uint64_t pa,
+		    int perm)
 {
 	struct pt_flush fl;
 	int r;
 
 	pt_flush_init(&fl);
-	r = pt_map(&vm_ops, root, (uint64_t)va, len, (uint64_t)pa, perm, true,
-		   &fl);
+	r = pt_map(&vm_ops, root, va, len, pa, perm, true, &fl);
 	flush(root, &fl);
 	return r;
+}
+
+/*
+ * The original overwrote whatever was mapped (its pgroot mapped all of
+ * the process's memory, and programs map over it): unmap first, after
+ * checking the arguments so a bad call changes nothing.
+ */
+int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm)
+{
+	uint64_t bits, sz, v = (uint64_t)va, p = (uint64_t)pa;
+	int r, level;
+
+	r = pt_perm(perm, &bits, &level);
+	if (r)
+		return r;
+	sz = pt_level_size(level);
+	if ((v | len | p) & (sz - 1) || v + len < v || v + len > PT_USER_END ||
+	    p + len < p || (p + len - 1) >> 52)
+		return -EINVAL;
+	r = dune_vm_unmap_range(root, va, len);
+	return r ?: map_phys(root, v, len, p, perm);
 }
 
 int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm)
@@ -338,8 +359,7 @@ int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm)
 		pg = dune_page_alloc();
 		if (!pg)
 			return -ENOMEM;
-		r = dune_vm_map_phys(root, (void *)(v + off), PT_PAGE,
-				     (void *)dune_page2pa(pg), perm);
+		r = map_phys(root, v + off, PT_PAGE, dune_page2pa(pg), perm);
 		if (r) {
 			dune_page_put(pg);
 			return r;
@@ -358,8 +378,7 @@ int dune_vm_insert_page(ptent_t *root, void *va, struct page *pg, int perm)
 	if (r)
 		return r;
 	dune_page_get(pg);
-	r = dune_vm_map_phys(root, va, PT_PAGE, (void *)dune_page2pa(pg),
-			     perm);
+	r = map_phys(root, (uint64_t)va, PT_PAGE, dune_page2pa(pg), perm);
 	if (r)
 		dune_page_put(pg);
 	return r;

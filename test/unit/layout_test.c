@@ -403,6 +403,68 @@ START_TEST(test_legacy_grows_up)
 }
 END_TEST
 
+/* The page pool at PAGEBASE (8 GiB), as dune_init reserves it. */
+static const char pool_line[] =
+	"200000000-240000000 rw-p 00000000 00:00 0\n";
+
+static struct dune_layout_hints parse_with_pool(const char *maps,
+						uint64_t phdr)
+{
+	static char text[8192];
+
+	snprintf(text, sizeof(text), "%s%s", pool_line, maps);
+	return parse(text, phdr);
+}
+
+/* low_end: the low window is the identity up to past the pool. */
+START_TEST(test_low_end_pool_identity)
+{
+	struct dune_layout_hints h = parse_with_pool(pie_maps, PIE_PHDR);
+	const struct dune_window *mmap;
+	struct dune_layout l;
+
+	h.low_end = 0x240000000ull;
+	ck_assert_int_eq(dune_layout_compute(&l, 40, &h), 0);
+	check_layout(&l, &h, 40);
+	ck_assert_uint_eq(l.w[0].va, 0);
+	ck_assert_uint_eq(l.w[0].size, 9 * GIB);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x200000000ull),
+			  0x200000000ull);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x23ffff000ull),
+			  0x23ffff000ull);
+	/* the libraries still get the growth */
+	mmap = window_of(&l, 0x7fa117ab6000ull);
+	ck_assert_uint_ge(mmap->size, 800 * GIB);
+	/* without low_end the pool is a window of its own, not identity */
+	h.low_end = 0;
+	ck_assert_int_eq(dune_layout_compute(&l, 40, &h), 0);
+	ck_assert_uint_ne(dune_layout_va_to_pa(&l, 0x200000000ull),
+			  0x200000000ull);
+	/* bad: past user space */
+	h.low_end = DUNE_USER_TOP + 4096;
+	ck_assert_int_eq(dune_layout_compute(&l, 40, &h), -EINVAL);
+}
+END_TEST
+
+/* Legacy bottom-up mmap: the pool is not where mmap grows from. */
+START_TEST(test_low_end_legacy)
+{
+	struct dune_layout_hints h = parse_with_pool(legacy_maps, LEGACY_PHDR);
+	const struct dune_window *libs;
+	struct dune_layout l;
+
+	h.legacy_mmap = true;
+	h.low_end = 0x240000000ull;
+	ck_assert_int_eq(dune_layout_compute(&l, 39, &h), 0);
+	check_layout(&l, &h, 39);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x200000000ull),
+			  0x200000000ull);
+	libs = window_of(&l, 0x2aaaaaaab000ull);
+	ck_assert_uint_eq(libs->va, 0x2aaa80000000ull);
+	ck_assert_uint_ge(libs->size, 400 * GIB);
+}
+END_TEST
+
 START_TEST(test_stack_growth_covered)
 {
 	struct dune_layout_hints h = parse(pie_maps, PIE_PHDR);
@@ -514,6 +576,8 @@ static Suite *layout_suite(void)
 	tcase_add_test(tc, test_bare_static);
 	tcase_add_test(tc, test_legacy_grows_up);
 	tcase_add_test(tc, test_stack_growth_covered);
+	tcase_add_test(tc, test_low_end_pool_identity);
+	tcase_add_test(tc, test_low_end_legacy);
 	tcase_add_test(tc, test_too_many_windows_merge);
 	tcase_add_test(tc, test_does_not_fit);
 	tcase_add_test(tc, test_bad_arguments);

@@ -107,6 +107,10 @@ START_TEST(test_real_pool)
 	va = dune_page2va(pg);
 	ck_assert_uint_eq((uint64_t)va % 4096, 0);
 	ck_assert_uint_eq(dune_page2pa(pg), (uint64_t)va);	/* identity */
+	/* the original's pool: at PAGEBASE, pages[] indexed by PPN */
+	ck_assert_uint_ge((uint64_t)va, PAGEBASE);
+	ck_assert_ptr_eq(pg, &pages[PPN(dune_page2pa(pg) - PAGEBASE)]);
+	ck_assert_int_eq(num_pages, pool.nr);
 	ck_assert_ptr_eq(dune_pa2page(dune_page2pa(pg) + 123), pg);
 	ck_assert(dune_page_isfrompool(dune_page2pa(pg)));
 	ck_assert(!dune_page_isfrompool((uint64_t)&st));
