@@ -196,7 +196,7 @@ static void unprotect(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 
 static void test_appel_li(void)
 {
-	char *pg, *buf;
+	volatile char *pg, *buf;
 	ptent_t *pte;
 	int i;
 
@@ -208,7 +208,7 @@ static void test_appel_li(void)
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	IT_ASSERT(pg != MAP_FAILED);
 	pg[1] = 9;
-	IT_ASSERT_EQ(dune_vm_map_pages(pgroot, pg, PGSIZE, PERM_R), 0);
+	IT_ASSERT_EQ(dune_vm_map_pages(pgroot, (void *)pg, PGSIZE, PERM_R), 0);
 	IT_ASSERT_EQ(pg[1], 0);
 	pg[5] = 42;
 	IT_ASSERT_EQ(faults, 1);
@@ -222,11 +222,11 @@ static void test_appel_li(void)
 	for (i = 0; i < AL_PAGES; i++)
 		buf[i * PGSIZE] = i;
 	faults = 0;
-	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, buf, AL_PAGES * PGSIZE,
+	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, (void *)buf, AL_PAGES * PGSIZE,
 				      PERM_R | PERM_X), 0);
 	for (i = 0; i < AL_PAGES; i++) {
-		IT_ASSERT_EQ(dune_vm_lookup(pgroot, buf + i * PGSIZE, 0, &pte),
-			     0);
+		IT_ASSERT_EQ(dune_vm_lookup(pgroot, (void *)(buf + i * PGSIZE),
+					    0, &pte), 0);
 		IT_ASSERT(!(*pte & PTE_W));
 	}
 	for (int round = 0; round < 2; round++)
