@@ -226,14 +226,14 @@ __attribute__((noreturn)) void dune_ret_from_user(int ret);
  * the process itself may do with that memory.
  *
  * pgroot is the tree dune_init builds (docs/api.md, "pgroot"): 4 KiB
- * leaves, read/write/execute, supervisor, for every page of the windows
- * where the process had memory at dune_init (whole 2 MiB blocks); the
- * pool with 2 MiB leaves.  Memory the process maps later gets its leaves
- * on the first access: a not-present fault in a window where pgroot (or
- * a clone of it) has no page table yet makes that table, full, before
- * any handler runs.  An entry the program emptied stays empty.
+ * leaves, read/write/execute, supervisor, for the 2 MiB blocks of the
+ * windows where the process had memory at dune_init; the pool with
+ * 2 MiB leaves; the rest of every window (where later mmaps land) with
+ * large PTE_FILL leaves that dune_vm_lookup splits down to the 4 KiB
+ * slot it is asked for.  So every page of the process is mapped, and a
+ * program looking one up sees a 4 KiB entry, as with the original.
  * dune_init_flags(DUNE_INIT_BIG_PGROOT) builds the older tree instead:
- * every window with 1 GiB (or 2 MiB) leaves, nothing filled later.
+ * every window with 1 GiB (or 2 MiB) leaves, never split by lookups.
  *
  * Errors are negative errnos (as in the original libdune): -EINVAL for a
  * misaligned or non-canonical range or bad flags, -ENOMEM when no page
@@ -254,8 +254,9 @@ extern ptent_t *pgroot;
 
 /*
  * The original's address translation.  dune_va_to_pa: the GPA of @va
- * (any address inside a window; an address outside every window gives
- * itself back, as the original's low identity range did).  mmap_base and
+ * (any address inside a window; DUNE_BAD_ADDR outside every window).
+ * The original had no such case: every address it could map was in a
+ * range it translated.  mmap_base and
  * stack_base are the first addresses of the windows holding the mmap
  * area and the stack; dune_mmap_addr_to_pa / dune_stack_addr_to_pa
  * translate addresses inside those two.  phys_limit: the end of
