@@ -482,9 +482,15 @@ static inline void dune_flush_tlb_one(unsigned long addr)
  * zero.  Thread-safe and usable from trap handlers.
  */
 struct page {
-	struct page *next;	/* free list */
-	uint32_t ref;
-	uint32_t flags;
+	union {
+		struct page *next;	/* free list */
+		/* the original's SLIST_ENTRY(page) link */
+		struct {
+			struct page *sle_next;
+		} link;
+	};
+	uint64_t ref;
+	uint32_t flags;		/* libdune's (a root's PCID) */
 };
 
 #define PAGEBASE	0x200000000ul
