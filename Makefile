@@ -161,7 +161,7 @@ $(B)/gen/asm-offsets.h: libdune/asm-offsets.c libdune/internal.h libdune/dune.h 
 vpath %.c apps test/vm bench
 $(B)/obj/prog/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itest/vm -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -I. -Itest/vm -MMD -MP -c $< -o $@
 
 $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
@@ -335,8 +335,10 @@ VERSION := 0.$(shell sed -n 's/^\#define DUNE_API_VERSION //p' include/dune/uapi
 # holds the upstream version, utsrelease.h the one uname -r shows).
 KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 MODDIR ?= /lib/modules/$(KREL)/extra
-# What a program needs: dune.h includes layout.h and <dune/uapi.h>.
-PUBLIC_HEADERS := libdune/dune.h libdune/layout.h libdune/elf.h include/dune/uapi.h
+# What a program needs: dune.h includes layout.h, mmu.h (mmu-x86.h) and
+# <dune/uapi.h>; elf.h is the original's ELF API.
+PUBLIC_HEADERS := libdune/dune.h libdune/layout.h libdune/mmu.h \
+	libdune/mmu-x86.h libdune/elf.h include/dune/uapi.h
 
 install: install-module install-lib
 

@@ -200,8 +200,8 @@ static uint64_t op_vm_switch_flush(long n)
 		return NOT_COMPARABLE;
 	if (!switch_root)
 		switch_root = dune_vm_clone(pgroot);
-	cr3[0] = dune_va_to_pa(l, (uint64_t)switch_root);
-	cr3[1] = dune_va_to_pa(l, (uint64_t)pgroot);
+	cr3[0] = dune_layout_va_to_pa(l, (uint64_t)switch_root);
+	cr3[1] = dune_layout_va_to_pa(l, (uint64_t)pgroot);
 	t0 = __rdtsc();
 	for (long i = 0; i < n; i++)
 		load_cr3(cr3[i & 1]);
@@ -254,7 +254,7 @@ static uint64_t op_ad_scan(long rounds)
 	if (dune_active() && !scan_4k) {
 		/* the same in our tables: pgroot maps it with 1 GiB pages */
 		dune_vm_unmap(pgroot, scan_buf, SCAN_SIZE);
-		dune_vm_map_pages(pgroot, scan_buf, SCAN_SIZE,
+		dune_vm_map_mem(pgroot, scan_buf, SCAN_SIZE,
 				  PERM_R | PERM_W);
 		scan_4k = true;
 	}

@@ -27,6 +27,7 @@
 #pragma GCC visibility push(default)
 
 #include "layout.h"
+#include "mmu.h"
 
 /*
  * Open /dev/dune and check that the module speaks our API version.
@@ -60,6 +61,15 @@ int dune_init(bool map_full);
  * thread already is in Dune mode.
  */
 int dune_enter(void);
+
+/*
+ * dune_init with options: DUNE_INIT_BIG_PGROOT builds pgroot from 1 GiB
+ * (or 2 MiB) leaves only, without the 4 KiB leaves the original's
+ * programs expect (docs/api.md, "pgroot"; faster, fewer table pages).
+ * dune_init(map_full) is dune_init_flags(0).
+ */
+#define DUNE_INIT_BIG_PGROOT	0x1
+int dune_init_flags(unsigned int flags);
 
 /* dune_init(true), then dune_enter(). */
 int dune_init_and_enter(void);
@@ -204,36 +214,62 @@ __attribute__((noreturn)) void dune_ret_from_user(int ret);
 /* ------------------------------------------------------------------ */
 
 /*
- * The program owns its page tables.  A root is the PML4 page of a
- * 4-level tree; every table page lives in program memory (the page pool
- * below), so the program edits entries with ordinary stores and the CPU
- * walks them without a VM exit.  Virtual addresses map to guest-physical
- * addresses (GPAs); dune_va_to_pa gives the GPA behind any address of
- * the process (the layout windows, layout.h), and the EPT then grants at
- * most what the process itself may do with that memory.
+ * The program owns its page tables, as with the original libdune.  A
+ * root is the PML4 page of a 4-level tree; every table page is a pool
+ * page (below) whose virtual address equals its guest-physical address,
+ * so the program follows entries with PTE_ADDR(), edits them with
+ * ordinary stores, and loads a root with
+ * load_cr3((uintptr_t)root | CR3_NOFLUSH | pcid); the CPU walks them
+ * without a VM exit.  Virtual addresses map to guest-physical addresses
+ * (GPAs); dune_va_to_pa gives the GPA behind any address of the process
+ * (the layout windows, layout.h), and the EPT then grants at most what
+ * the process itself may do with that memory.
  *
- * pgroot is the tree dune_init builds: every window mapped with large
- * pages, read/write/execute, supervisor.  Functions split large pages
- * where a request covers part of one.
+ * pgroot is the tree dune_init builds (docs/api.md, "pgroot"): 4 KiB
+ * leaves, read/write/execute, supervisor, for the 2 MiB blocks of the
+ * windows where the process had memory at dune_init; the pool with
+ * 2 MiB leaves; the rest of every window (where later mmaps land) with
+ * large PTE_FILL leaves that dune_vm_lookup splits down to the 4 KiB
+ * slot it is asked for.  So every page of the process is mapped, and a
+ * program looking one up sees a 4 KiB entry, as with the original.
+ * dune_init_flags(DUNE_INIT_BIG_PGROOT) builds the older tree instead:
+ * every window with 1 GiB (or 2 MiB) leaves, never split by lookups.
  *
  * Errors are negative errnos (as in the original libdune): -EINVAL for a
  * misaligned or non-canonical range or bad flags, -ENOMEM when no page
- * can be had for a table, -EEXIST for a mapping over an existing one,
- * -ENOENT for a lookup of an unmapped address.  A failed call leaves the
- * mappings it did not reach as they were.
+ * can be had, -EEXIST for dune_vm_map_mem over an existing mapping,
+ * -ENOENT for a lookup of an address without a page table.  A failed
+ * call leaves the mappings it did not reach as they were.
  *
  * TLB: every edit of the root loaded on the calling thread's vCPU is
  * flushed there (invlpg per page, or a full flush for large ranges); an
- * edited root that is not loaded is flushed when it is next switched to.
- * Threads on other vCPUs that share a root must flush themselves
- * (dune_flush_tlb): Dune mode has no inter-processor interrupts.
+ * edited root that is not loaded is flushed when it is next switched to
+ * with dune_vm_switch.  Threads on other vCPUs that share a root must
+ * flush themselves (dune_flush_tlb): Dune mode has no inter-processor
+ * interrupts.
  */
-typedef uint64_t ptent_t;
-typedef uint64_t physaddr_t;
+struct page;
 
 extern ptent_t *pgroot;
 
-/* Permission flags for dune_vm_map_* and dune_vm_mprotect. */
+/*
+ * The original's address translation.  dune_va_to_pa: the GPA of @va
+ * (any address inside a window; DUNE_BAD_ADDR outside every window).
+ * The original had no such case: every address it could map was in a
+ * range it translated.  mmap_base and
+ * stack_base are the first addresses of the windows holding the mmap
+ * area and the stack; dune_mmap_addr_to_pa / dune_stack_addr_to_pa
+ * translate addresses inside those two.  phys_limit: the end of
+ * guest-physical space (1 << MAXPHYADDR).  Set by dune_init.
+ */
+extern uintptr_t phys_limit;
+extern uintptr_t mmap_base;
+extern uintptr_t stack_base;
+uintptr_t dune_va_to_pa(void *va);
+uintptr_t dune_mmap_addr_to_pa(void *ptr);
+uintptr_t dune_stack_addr_to_pa(void *ptr);
+
+/* Permission flags for dune_vm_map_* and dune_vm_mprotect (the original's). */
 #define PERM_NONE	0x0000	/* not present */
 #define PERM_R		0x0001	/* present, readable */
 #define PERM_W		0x0002	/* writable */
@@ -241,11 +277,11 @@ extern ptent_t *pgroot;
 #define PERM_U		0x0008	/* ring 3 may access */
 #define PERM_UC		0x0010	/* uncached (PCD | PWT) */
 #define PERM_COW	0x0020	/* copy-on-write: read-only, copied on a write fault by dune_vm_default_pgflt_handler */
+#define PERM_USR1	0x1000	/* PTE_USR1 */
+#define PERM_USR2	0x2000	/* PTE_USR2 */
+#define PERM_USR3	0x3000	/* PTE_USR1 | PTE_USR2 | PTE_USR3 (the original's value) */
 #define PERM_BIG	0x0100	/* use 2 MiB pages */
 #define PERM_BIG_1GB	0x0200	/* use 1 GiB pages */
-#define PERM_USR1	0x1000	/* three bits left to the program */
-#define PERM_USR2	0x2000
-#define PERM_USR3	0x4000
 
 /* Common combinations (as in the original libdune). */
 #define PERM_SCODE	(PERM_R | PERM_X)
@@ -255,50 +291,78 @@ extern ptent_t *pgroot;
 #define PERM_UTEXT	(PERM_R | PERM_U | PERM_W)
 #define PERM_USTACK	PERM_UTEXT
 
-/* Page-table entry bits, for walk callbacks and dune_vm_lookup. */
-#define PTE_P		(1ull << 0)
-#define PTE_W		(1ull << 1)
-#define PTE_U		(1ull << 2)
-#define PTE_PWT		(1ull << 3)
-#define PTE_PCD		(1ull << 4)
-#define PTE_A		(1ull << 5)
-#define PTE_D		(1ull << 6)
-#define PTE_PS		(1ull << 7)
-#define PTE_G		(1ull << 8)
-#define PTE_COW		(1ull << 9)	/* ignored by the CPU */
-#define PTE_USR1	(1ull << 10)
-#define PTE_USR2	(1ull << 11)
-#define PTE_USR3	(1ull << 52)
-/* A 4 KiB leaf that owns a reference on the pool page it maps. */
+/*
+ * libdune's own software bits in leaves (PTE_P, PTE_W, ... PTE_ADDR()
+ * and PTE_FLAGS() come from mmu-x86.h): a 4 KiB leaf that owns a
+ * reference on the pool page it maps, and a leaf made not present by
+ * PERM_NONE (PTE_P clear, address kept).
+ */
 #define PTE_POOL	(1ull << 53)
-/* A leaf made not present by PERM_NONE (PTE_P clear, address kept). */
 #define PTE_NONE	(1ull << 54)
-#define PTE_NX		(1ull << 63)
-#define PTE_ADDR	0x000ffffffffff000ull
-#define PTE_ADDR_OF(pte) ((physaddr_t)((pte) & PTE_ADDR))
+/*
+ * A large leaf of pgroot that stands for 4 KiB leaves of the original's
+ * pgroot (same translation and permissions): dune_vm_lookup splits it
+ * down to the 4 KiB slot it is asked for.
+ */
+#define PTE_FILL	(1ull << 55)
+#define PTE_ADDR_OF(pte) PTE_ADDR(pte)
+
+/* The original's CR3 bit 63 (SDM 4.10.4.1: keep the PCID's TLB entries). */
+#define CR3_NOFLUSH	(1UL << 63)
+
+/* The whole address space, for dune_vm_page_walk. */
+#define VA_START	((void *)0)
+#define VA_END		((void *)-1)
+
+/* dune_vm_lookup's @create (any nonzero value creates 4 KiB tables). */
+enum {
+	CREATE_NONE = 0,
+	CREATE_NORMAL = 1,
+	CREATE_BIG = 2,
+	CREATE_BIG_1GB = 3,
+};
 
 /*
  * The entry that maps @va: a 4 KiB, 2 MiB or 1 GiB leaf (PTE_PS tells
- * the large ones).  With @create, missing tables are made down to the
- * 4 KiB level and the (empty) 4 KiB entry is returned; a large page on
- * the way is returned as it is, never split.  0 with *@pte_out, -ENOENT,
- * -ENOMEM.
+ * the large ones).  A 4 KiB slot is returned whenever its page table
+ * exists, even if the slot is empty (the program may fill it); with
+ * @create, missing tables are made down to the 4 KiB level.  A large
+ * page on the way is returned as it is, never split.  0 with *@pte_out,
+ * -ENOENT (no page table there), -ENOMEM.
  */
 int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out);
 
 /*
- * Map [va, va + len) to the GPAs [pa, pa + len) with @perm.  A pool page
- * mapped by a 4 KiB leaf is marked PTE_POOL: the leaf owns the caller's
- * reference (dune_vm_unmap and dune_vm_free put it), so take another with
- * dune_page_get to keep the page or to map it twice.
+ * Map [va, va + len) to the GPAs [pa, pa + len) with @perm, replacing
+ * whatever was mapped there (as the original did).  A pool page mapped by a 4 KiB leaf is
+ * marked PTE_POOL: the leaf owns the caller's reference (dune_vm_unmap
+ * and dune_vm_free put it), so take another with dune_page_get to keep
+ * the page or to map it twice.
  */
 int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm);
 
 /*
- * Map [va, va + len) to the process's own memory there (dune_va_to_pa);
- * -EINVAL unless the range lies in one window.  Takes no references.
+ * The original's meaning: map fresh zeroed pool pages at [va, va + len)
+ * (any canonical lower-half address, also outside the process's memory),
+ * one 4 KiB page each, replacing whatever was mapped there.  The leaves
+ * own their pages (PTE_POOL).  PERM_BIG* are ignored.
  */
 int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm);
+
+/*
+ * Map [va, va + len) to the process's own memory there (dune_va_to_pa);
+ * -EINVAL unless the range lies in one window, -EEXIST over an existing
+ * mapping.  Takes no references.
+ */
+int dune_vm_map_mem(ptent_t *root, void *va, size_t len, int perm);
+
+/*
+ * Map the pool page @pg at @va (4 KiB), replacing what is there; the
+ * leaf takes a reference of its own.  dune_vm_lookup_page: the pool
+ * page a 4 KiB leaf maps at @va, or NULL.
+ */
+int dune_vm_insert_page(ptent_t *root, void *va, struct page *pg, int perm);
+struct page *dune_vm_lookup_page(ptent_t *root, void *va);
 
 /*
  * Change the permissions of every mapped page in [va, va + len) to
@@ -309,15 +373,20 @@ int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm);
 
 /*
  * Remove the mappings in [va, va + len); pool pages whose reference a
- * leaf owns (PTE_POOL, see dune_vm_map_phys) are put.
+ * leaf owns (PTE_POOL) are put.  Page tables stay, so dune_vm_lookup
+ * still finds the emptied 4 KiB slots.  dune_vm_unmap is the original's
+ * (no result); dune_vm_unmap_range returns 0 or -EINVAL / -ENOMEM (a
+ * large page partly covered must be split).
  */
-int dune_vm_unmap(ptent_t *root, void *va, size_t len);
+void dune_vm_unmap(ptent_t *root, void *va, size_t len);
+int dune_vm_unmap_range(ptent_t *root, void *va, size_t len);
 
 /*
  * Call @cb for every mapped leaf entry (present, or PTE_NONE after
  * PERM_NONE) overlapping [start_va, end_va] (inclusive, as in the
- * original libdune) in address order, with the first virtual address it
- * maps.  A nonzero return from @cb stops the walk and is returned.
+ * original libdune; VA_START, VA_END for everything) in address order,
+ * with the first virtual address it maps.  A nonzero return from @cb
+ * stops the walk and is returned.
  */
 typedef int (*page_walk_cb)(const void *arg, ptent_t *ptep, void *va);
 int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va,
@@ -352,14 +421,17 @@ long dune_vm_scan_ad(ptent_t *root, void *va, size_t len, int bits,
 		     bool clear, uint64_t *bitmap);
 
 /*
- * The default page-fault handler: resolves a write fault on a PERM_COW
- * page (copy into a fresh pool page, or take the page over if this is
- * its last mapping) and returns; anything else is reported and ends the
- * process.  Register it with dune_register_pgflt_handler, or call it
- * from your own handler.
+ * Page-fault handlers for copy-on-write.  dune_vm_default_pgflt_handler
+ * is the original's: it resolves a write fault on a PERM_COW page of the
+ * loaded root (copy into a fresh pool page, or take the page over if
+ * this is its last mapping) and returns; any other fault is reported and
+ * ends the process.  Call it from your handler.  dune_vm_cow_pgflt_handler
+ * does the same with a dune_pgflt_cb signature (its report includes the
+ * trap frame): register it with dune_register_pgflt_handler.
  */
-void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
-				   struct dune_tf *tf);
+void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec);
+void dune_vm_cow_pgflt_handler(uintptr_t addr, uint64_t fec,
+			       struct dune_tf *tf);
 
 /*
  * Roots and the TLB.  dune_vm_switch loads @root on the calling thread's
@@ -367,8 +439,10 @@ void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
  * switch keeps the other roots' TLB entries; without, it flushes.  No VM
  * exit; -EPERM outside Dune mode, -EINVAL if @root is not in a window.
  * load_cr3 writes CR3 as given (bits 11:0 are the PCID when PCID is on;
- * bit 63 asks not to flush; PCID 0 is pgroot's, 4095 is flushed on every
- * dune_vm_switch).  dune_vm_current: the loaded root.
+ * CR3_NOFLUSH asks not to flush; PCID 0 is pgroot's, 4095 is flushed on
+ * every dune_vm_switch; a program managing PCIDs itself with load_cr3
+ * should use its own range and not mix in dune_vm_switch).
+ * dune_vm_current: the loaded root.
  */
 int dune_vm_switch(ptent_t *root);
 ptent_t *dune_vm_current(void);
@@ -399,16 +473,31 @@ static inline void dune_flush_tlb_one(unsigned long addr)
 /* ------------------------------------------------------------------ */
 
 /*
- * A pool of 4 KiB pages in program memory, for page tables and for
- * pages the program maps itself.  Reference counted: dune_page_alloc
- * returns a zeroed page with one reference; dune_page_put drops one and
- * frees the page at zero.  Thread-safe and usable from trap handlers.
+ * A pool of 4 KiB pages for page tables and for pages the program maps
+ * itself, as the original's: pages[i] describes the page at
+ * PAGEBASE + i * PGSIZE, whose virtual address equals its GPA (dune_init
+ * reserves the range there).  num_pages: the pool's capacity (at most
+ * MAX_PAGES).  Reference counted: dune_page_alloc returns a zeroed page
+ * with one reference; dune_page_put drops one and frees the page at
+ * zero.  Thread-safe and usable from trap handlers.
  */
 struct page {
-	struct page *next;	/* free list */
-	uint32_t ref;
-	uint32_t flags;
+	union {
+		struct page *next;	/* free list */
+		/* the original's SLIST_ENTRY(page) link */
+		struct {
+			struct page *sle_next;
+		} link;
+	};
+	uint64_t ref;
+	uint32_t flags;		/* libdune's (a root's PCID) */
 };
+
+#define PAGEBASE	0x200000000ul
+#define MAX_PAGES	(1ul << 18)	/* 1 GiB of address space */
+
+extern struct page *pages;
+extern int num_pages;
 
 struct page *dune_page_alloc(void);
 void dune_page_free(struct page *pg);	/* regardless of references */
@@ -417,8 +506,10 @@ void dune_page_put(struct page *pg);
 physaddr_t dune_page2pa(struct page *pg);
 struct page *dune_pa2page(physaddr_t pa);	/* NULL if not a pool page */
 bool dune_page_isfrompool(physaddr_t pa);
-/* The program's address of a pool page (its memory is mapped there). */
+/* The program's address of a pool page (== dune_page2pa). */
 void *dune_page2va(struct page *pg);
+/* Print the pool's use (allocated, free, total) on stderr. */
+void dune_page_stats(void);
 
 #pragma GCC visibility pop
 

@@ -143,7 +143,9 @@ static void print_layout(FILE *f)
 			(unsigned long long)((l->w[i].size + DUNE_GIB - 1) >> 30));
 }
 
-static int init_layout(unsigned int maxphyaddr)
+/* On success *@out gets the hints (areas), for dune_vm_init; free them. */
+static int init_layout(unsigned int maxphyaddr,
+		       struct dune_layout_hints **out)
 {
 	struct dune_layout_hints *h;
 	struct rlimit rl;
@@ -174,6 +176,8 @@ static int init_layout(unsigned int maxphyaddr)
 		h->stack_limit = rl.rlim_cur;
 	h->legacy_mmap = legacy_mmap();
 	h->max_map = dune_proc.pdpe1gb ? 0 : MAX_MAP_2M;
+	/* The pool's addresses are its GPAs (page.c). */
+	h->low_end = PAGEBASE + (uint64_t)num_pages * DUNE_PAGE;
 
 	r = dune_layout_compute(&dune_proc.layout, maxphyaddr, h);
 	if (r == -ENOSPC) {
@@ -189,12 +193,25 @@ static int init_layout(unsigned int maxphyaddr)
 			"libdune: cannot compute a layout for MAXPHYADDR %u: %s\n",
 			maxphyaddr, strerror(-r));
 	}
-	free(h);
 	if (r) {
+		free(h);
 		errno = -r;
 		return -1;
 	}
+	*out = h;
 	return 0;
+}
+
+/* An address where mmap puts memory now (for mmap_base), or 0. */
+static uint64_t mmap_probe(void)
+{
+	void *p = mmap(NULL, DUNE_PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, DUNE_PAGE);
+	return (uint64_t)p;
 }
 
 static int set_slots(int fd)
@@ -265,9 +282,11 @@ static int reinit_after_fork(void)
 	return 0;
 }
 
-static int do_init(void)
+static int do_init(unsigned int flags)
 {
+	struct dune_layout_hints *h = NULL;
 	struct dune_caps caps;
+	uint64_t probe;
 	int fd, err;
 
 	if (dune_proc.ready)
@@ -284,9 +303,13 @@ static int do_init(void)
 	cpu_features();
 	dune_sig_init();
 	/* The pool first: the layout then covers it like any mapping. */
-	if (dune_page_init() || init_layout(caps.maxphyaddr) ||
-	    set_slots(fd) || dune_page_init_pa() || dune_vm_init())
+	probe = mmap_probe();
+	if (dune_page_init() || init_layout(caps.maxphyaddr, &h) ||
+	    set_slots(fd) || dune_page_init_pa() ||
+	    dune_vm_init(h, probe, flags & DUNE_INIT_BIG_PGROOT))
 		goto fail;
+	free(h);
+	h = NULL;
 	dune_idt_init();
 	dune_vsyscall_init();
 	dune_rseq_init();
@@ -301,20 +324,30 @@ static int do_init(void)
 	return 0;
 fail:
 	err = errno;
+	free(h);
 	close(fd);
 	errno = err;
 	return -1;
 }
 
-int dune_init(bool map_full)
+int dune_init_flags(unsigned int flags)
 {
 	int r;
 
-	(void)map_full;	/* see dune.h */
+	if (flags & ~DUNE_INIT_BIG_PGROOT) {
+		errno = EINVAL;
+		return -1;
+	}
 	pthread_mutex_lock(&init_lock);
-	r = do_init();
+	r = do_init(flags);
 	pthread_mutex_unlock(&init_lock);
 	return r;
+}
+
+int dune_init(bool map_full)
+{
+	(void)map_full;	/* see dune.h */
+	return dune_init_flags(0);
 }
 
 static const char *create_vcpu_hint(int err)

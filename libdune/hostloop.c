@@ -206,7 +206,7 @@ static void handle_fault(struct dune_thread *t)
 	uint64_t addr = run->fault_addr;
 
 	if (!(run->fault_flags & DUNE_FAULT_LINEAR)) {
-		addr = dune_pa_to_va(&dune_proc.layout, run->fault_gpa);
+		addr = dune_layout_pa_to_va(&dune_proc.layout, run->fault_gpa);
 		if (addr == DUNE_BAD_ADDR)
 			report_fatal(t, "EPT fault at a guest-physical address outside every window");
 	}

@@ -80,6 +80,11 @@ static void plan_merge_next(struct plan *p, unsigned int *n, unsigned int i)
  * joins the rest of that area to it).  Legacy bottom-up mmap starts above
  * the low window and hands out addresses above its highest mapping.
  */
+static uint64_t low_end(const struct dune_layout_hints *h)
+{
+	return max_u64(DUNE_LOW_WINDOW, align_up(h->low_end, DUNE_GIB));
+}
+
 static void find_anchors(const struct dune_layout_hints *h, int *heap,
 			 int *mmap)
 {
@@ -105,7 +110,7 @@ static void find_anchors(const struct dune_layout_hints *h, int *heap,
 		if (h->legacy_mmap) {
 			if (a->kind != DUNE_AREA_STACK &&
 			    a->kind != DUNE_AREA_HEAP &&
-			    a->lo >= DUNE_LOW_WINDOW && a->hi <= stack_lo) {
+			    a->lo >= low_end(h) && a->hi <= stack_lo) {
 				*mmap = i;	/* areas are sorted: the lowest */
 				break;
 			}
@@ -137,7 +142,7 @@ int dune_layout_compute(struct dune_layout *l, unsigned int maxphyaddr,
 	int heap, mmap;
 
 	if (!l || !h || maxphyaddr < 32 || maxphyaddr > 52 ||
-	    h->nr_areas > DUNE_LAYOUT_MAX_AREAS)
+	    h->nr_areas > DUNE_LAYOUT_MAX_AREAS || h->low_end > DUNE_USER_TOP)
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
 	l->maxphyaddr = maxphyaddr;
@@ -159,7 +164,7 @@ int dune_layout_compute(struct dune_layout *l, unsigned int maxphyaddr,
 	stack_grow = min_u64(stack_grow, 4 * DUNE_GIB);
 	find_anchors(h, &heap, &mmap);
 
-	p[n++] = (struct plan){ .lo = 0, .hi = DUNE_LOW_WINDOW };
+	p[n++] = (struct plan){ .lo = 0, .hi = low_end(h) };
 	for (i = 0; i < h->nr_areas; i++) {
 		const struct dune_area *a = &h->area[i];
 		uint64_t lo = a->lo, hi = min_u64(a->hi, DUNE_USER_TOP);
@@ -255,7 +260,7 @@ int dune_layout_compute(struct dune_layout *l, unsigned int maxphyaddr,
 	return 0;
 }
 
-uint64_t dune_va_to_pa(const struct dune_layout *l, uint64_t va)
+uint64_t dune_layout_va_to_pa(const struct dune_layout *l, uint64_t va)
 {
 	unsigned int i;
 
@@ -265,7 +270,7 @@ uint64_t dune_va_to_pa(const struct dune_layout *l, uint64_t va)
 	return DUNE_BAD_ADDR;
 }
 
-uint64_t dune_pa_to_va(const struct dune_layout *l, uint64_t pa)
+uint64_t dune_layout_pa_to_va(const struct dune_layout *l, uint64_t pa)
 {
 	unsigned int i;
 

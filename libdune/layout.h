@@ -28,7 +28,7 @@
 #define DUNE_GIB (1ull << 30)
 /* End of user space with 4-level paging (Linux TASK_SIZE_MAX). */
 #define DUNE_USER_TOP 0x7ffffffff000ull
-/* What dune_va_to_pa / dune_pa_to_va return for an unmapped address. */
+/* What dune_layout_va_to_pa / dune_layout_pa_to_va return for an unmapped address. */
 #define DUNE_BAD_ADDR (~0ull)
 
 /* Low memory always mapped: non-PIE executables and MAP_32BIT land here. */
@@ -58,6 +58,13 @@ struct dune_layout_hints {
 	uint64_t stack_limit;	/* RLIMIT_STACK; 0 means Linux's 8 MiB */
 	uint64_t max_map;	/* most GPA space to use; 0: no limit */
 	bool legacy_mmap;	/* bottom-up mmap (legacy_va_layout) */
+	/*
+	 * The low window, mapped VA == GPA, reaches at least this far
+	 * (rounded up to 1 GiB; 0: DUNE_LOW_WINDOW): dune_init puts the page
+	 * pool at PAGEBASE inside it, so pool pages' addresses are their
+	 * GPAs, as in the original libdune.
+	 */
+	uint64_t low_end;
 };
 
 struct dune_window {
@@ -86,8 +93,8 @@ int dune_layout_compute(struct dune_layout *l, unsigned int maxphyaddr,
 			const struct dune_layout_hints *h);
 
 /* Translate through the windows; DUNE_BAD_ADDR if in none. */
-uint64_t dune_va_to_pa(const struct dune_layout *l, uint64_t va);
-uint64_t dune_pa_to_va(const struct dune_layout *l, uint64_t pa);
+uint64_t dune_layout_va_to_pa(const struct dune_layout *l, uint64_t va);
+uint64_t dune_layout_pa_to_va(const struct dune_layout *l, uint64_t pa);
 
 /* Is every byte of [lo, hi) inside some window? */
 bool dune_layout_covers(const struct dune_layout *l, uint64_t lo,

@@ -3,12 +3,15 @@
  * The page pool (dune.h, "Pages"): 4 KiB pages for page tables and for
  * pages the program maps itself.
  *
- * dune_init reserves one range of anonymous memory before it computes
- * the layout, so the range is inside a window like any other mapping:
- * its GPAs are contiguous and page <-> GPA is index arithmetic.  Linux
- * backs the range lazily (MAP_NORESERVE), so only pages handed out cost
- * memory.  Private: a fork child gets its own copy of the pool and of
- * the page tables in it, at the same addresses.
+ * dune_init reserves one range of anonymous memory at PAGEBASE before
+ * it computes the layout, and asks for the low window (mapped VA == GPA)
+ * to reach past it: a pool page's address is its GPA, as in the original
+ * libdune, so programs follow page-table entries with PTE_ADDR() and
+ * load roots with load_cr3((uintptr_t)root).  Page <-> GPA is index
+ * arithmetic on the exported pages[] array.  Linux backs the range
+ * lazily (MAP_NORESERVE), so only pages handed out cost memory.
+ * Private: a fork child gets its own copy of the pool and of the page
+ * tables in it, at the same addresses.
  *
  * Pages never handed out are [fresh, nr) (still zero); pages given back
  * go on a free list and are zeroed when handed out again.  A spinlock
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fmt.h"
 #include "internal.h"
 #include "raw.h"
 
@@ -38,6 +42,10 @@ struct dune_pool {
 };
 
 static struct dune_pool pool;
+
+/* The original's names for the pool (dune.h). */
+struct page *pages;
+int num_pages;
 
 static size_t pool_index(const struct dune_pool *p, const struct page *pg)
 {
@@ -160,13 +168,30 @@ void *dune_page2va(struct page *pg)
 	return pool.base + pool_index(&pool, pg) * DUNE_PAGE;
 }
 
-void dune_page_stats(struct dune_page_stats *s)
+void dune_page_get_stats(struct dune_page_stats *s)
 {
 	uint64_t flags = pool_lock(&pool);
 
 	s->used = pool.used;
 	s->total = pool.nr;
 	pool_unlock(&pool, flags);
+}
+
+void dune_page_stats(void)
+{
+	struct dune_page_stats s;
+	struct dune_out o;
+
+	dune_page_get_stats(&s);
+	dune_out_init(&o, 2);
+	dune_out_str(&o, "dune: page pool: ");
+	dune_out_dec(&o, s.used);
+	dune_out_str(&o, " allocated, ");
+	dune_out_dec(&o, s.total - s.used);
+	dune_out_str(&o, " free, ");
+	dune_out_dec(&o, s.total);
+	dune_out_str(&o, " total\n");
+	dune_out_flush(&o);
 }
 
 DUNE_NOFPU_END
@@ -182,8 +207,21 @@ int dune_page_init(void)
 	/* Under a strict overcommit policy a smaller pool may still fit. */
 	for (;; size /= 2) {
 		nr = size / DUNE_PAGE;
-		mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		mem = mmap((void *)PAGEBASE, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			   MAP_FIXED_NOREPLACE, -1, 0);
+		/* Kernels before 4.17 take the flag as a mere hint. */
+		if (mem != MAP_FAILED && mem != (void *)PAGEBASE) {
+			munmap(mem, size);
+			mem = MAP_FAILED;
+			errno = EEXIST;
+		}
+		if (mem == MAP_FAILED && errno == EEXIST) {
+			fprintf(stderr,
+				"libdune: cannot place the page pool at 0x%lx: the program already maps memory there\n",
+				PAGEBASE);
+			return -1;
+		}
 		meta = mmap(NULL, nr * sizeof(struct page),
 			    PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -203,6 +241,8 @@ int dune_page_init(void)
 	pool.base = mem;
 	pool.pages = meta;
 	pool.nr = nr;
+	pages = meta;
+	num_pages = nr;
 	return 0;
 }
 
@@ -211,12 +251,12 @@ int dune_page_init_pa(void)
 {
 	const struct dune_layout *l = &dune_proc.layout;
 	uint64_t lo = (uint64_t)pool.base, hi = lo + pool.nr * DUNE_PAGE;
-	uint64_t pa = dune_va_to_pa(l, lo);
+	uint64_t pa = dune_layout_va_to_pa(l, lo);
 
-	if (!dune_layout_covers(l, lo, hi) ||
-	    dune_va_to_pa(l, hi - 1) != pa + (hi - lo) - 1) {
+	/* dune.h promises VA == GPA for pool pages. */
+	if (pa != lo || dune_layout_va_to_pa(l, hi - 1) != hi - 1) {
 		fprintf(stderr,
-			"libdune: the page pool at 0x%llx-0x%llx is not inside one of Dune's windows (DUNE_DEBUG=1 shows them); this is a libdune bug, please report it\n",
+			"libdune: the page pool at 0x%llx-0x%llx is not mapped at equal guest-physical addresses (DUNE_DEBUG=1 shows the windows); this is a libdune bug, please report it\n",
 			(unsigned long long)lo, (unsigned long long)hi);
 		errno = ENOMEM;
 		return -1;

@@ -10,7 +10,7 @@ DUNE_NOFPU_BEGIN
 #define PERM_ALL (PERM_R | PERM_W | PERM_X | PERM_U | PERM_UC | PERM_COW | \
 		  PERM_BIG | PERM_BIG_1GB | PERM_USR1 | PERM_USR2 | PERM_USR3)
 /* What mprotect keeps of a leaf: state, not permissions. */
-#define PTE_KEEP (PTE_ADDR | PTE_A | PTE_D | PTE_PS | PTE_POOL)
+#define PTE_KEEP (PTE_ADDR_MASK | PTE_A | PTE_D | PTE_PS | PTE_POOL)
 
 static unsigned int pt_idx(uint64_t va, int level)
 {
@@ -29,12 +29,12 @@ static bool is_leaf(ptent_t e, int level)
 
 static ptent_t *table_of(const struct pt_ops *ops, ptent_t e)
 {
-	return ops->ptr(ops->ctx, e & PTE_ADDR);
+	return ops->ptr(ops->ctx, e & PTE_ADDR_MASK);
 }
 
 static physaddr_t leaf_pa(ptent_t e, int level)
 {
-	return e & PTE_ADDR & ~(pt_level_size(level) - 1);
+	return e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1);
 }
 
 static void fl_add(struct pt_flush *f, uint64_t va)
@@ -80,7 +80,8 @@ int pt_perm(int perm, uint64_t *bits, int *level)
 		b |= PTE_USR1;
 	if (perm & PERM_USR2)
 		b |= PTE_USR2;
-	if (perm & PERM_USR3)
+	/* PERM_USR3 is PERM_USR1 | PERM_USR2 (the original's value) */
+	if ((perm & PERM_USR3) == PERM_USR3)
 		b |= PTE_USR3;
 	*bits = b;
 	*level = (perm & PERM_BIG_1GB) ? 2 : (perm & PERM_BIG) ? 1 : 0;
@@ -138,11 +139,15 @@ int pt_lookup(const struct pt_ops *ops, ptent_t *root, uint64_t va,
 
 	if (va >= PT_USER_END)
 		return -EINVAL;
+	/*
+	 * Without @create, descend() stops at a missing table (-ENOENT) or
+	 * returns a leaf or a 4 KiB slot of an existing table, empty or not:
+	 * the original libdune returned such a slot too, and programs fill
+	 * it themselves.
+	 */
 	e = descend(ops, root, va, 0, create, &lvl, &err);
 	if (!e)
 		return err;
-	if (!create && !is_leaf(*e, lvl))
-		return -ENOENT;
 	*pte_out = e;
 	if (level)
 		*level = lvl;
@@ -152,7 +157,7 @@ int pt_lookup(const struct pt_ops *ops, ptent_t *root, uint64_t va,
 int pt_split(const struct pt_ops *ops, ptent_t *e, int level)
 {
 	uint64_t sz = pt_level_size(level - 1);
-	ptent_t old = *e, flags = old & ~PTE_ADDR;
+	ptent_t old = *e, flags = old & ~PTE_ADDR_MASK;
 	physaddr_t base = leaf_pa(old, level);
 	ptent_t *t;
 	unsigned int i;
@@ -160,8 +165,9 @@ int pt_split(const struct pt_ops *ops, ptent_t *e, int level)
 	t = ops->alloc(ops->ctx);
 	if (!t)
 		return -ENOMEM;
+	/* 4 KiB leaves: bit 7 is PAT there; PTE_FILL marks large leaves. */
 	if (level == 1)
-		flags &= ~PTE_PS;
+		flags &= ~(PTE_PS | PTE_FILL);
 	for (i = 0; i < PT_ENTRIES; i++)
 		t[i] = (base + i * sz) | flags;
 	*e = ops->pa(ops->ctx, t) | PT_TABLE_FLAGS;
@@ -387,7 +393,12 @@ int pt_walk(const struct pt_ops *ops, ptent_t *root, uint64_t start,
 {
 	struct iter it = { .ops = ops, .fn = fn_walk, .cb = cb, .arg = arg };
 
-	if (start > end || end >= PT_USER_END)
+	/* VA_END and the like: nothing is mapped in the upper half. */
+	if (end >= PT_USER_END)
+		end = PT_USER_END - 1;
+	if (start >= PT_USER_END)
+		return 0;
+	if (start > end)
 		return -EINVAL;
 	it.start = start;
 	it.end = end + 1;
@@ -427,7 +438,7 @@ static ptent_t *clone_table(const struct pt_ops *ops, ptent_t *src, int level)
 				free_table(ops, dst, level);
 				return NULL;
 			}
-			dst[i] = ops->pa(ops->ctx, child) | (e & ~PTE_ADDR);
+			dst[i] = ops->pa(ops->ctx, child) | (e & ~PTE_ADDR_MASK);
 			continue;
 		}
 		if (is_leaf(e, level) && (e & PTE_POOL))
@@ -461,6 +472,8 @@ int pt_get_ad(const struct pt_ops *ops, ptent_t *root, uint64_t va)
 	r = pt_lookup(ops, root, va, false, &e, &level);
 	if (r)
 		return r;
+	if (!is_leaf(*e, level))
+		return -ENOENT;
 	return ((*e & PTE_A) ? DUNE_AD_ACCESSED : 0) |
 	       ((*e & PTE_D) ? DUNE_AD_DIRTY : 0);
 }

@@ -192,7 +192,7 @@ static void out_pf_detail(struct dune_out *o, uint64_t cr2, uint64_t err)
 	if (err & FEC_RSV)
 		dune_out_str(o, ", reserved bit set");
 	dune_out_str(o, "\n  ");
-	if (dune_va_to_pa(&dune_proc.layout, cr2) == DUNE_BAD_ADDR) {
+	if (dune_layout_va_to_pa(&dune_proc.layout, cr2) == DUNE_BAD_ADDR) {
 		dune_out_str(o, "address ");
 		dune_out_hex(o, cr2);
 		dune_out_str(o, " is outside the memory Dune can map (windows: ");

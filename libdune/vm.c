@@ -31,14 +31,14 @@ static uint64_t *pt_next(uint64_t *entry, const struct dune_pt_ops *ops,
 	if (*entry & PTE_P) {
 		if (*entry & PTE_PS)
 			return NULL;	/* a large page is in the way */
-		return ops->ptr(ops->ctx, *entry & PTE_ADDR);
+		return ops->ptr(ops->ctx, *entry & PTE_ADDR_MASK);
 	}
 	if (!create)
 		return NULL;
 	page = ops->alloc(ops->ctx);
 	if (!page)
 		return NULL;
-	*entry = (ops->pa(ops->ctx, page) & PTE_ADDR) | PT_TABLE_FLAGS;
+	*entry = (ops->pa(ops->ctx, page) & PTE_ADDR_MASK) | PT_TABLE_FLAGS;
 	return page;
 }
 
@@ -56,7 +56,7 @@ int dune_pt_map(uint64_t *pml4, uint64_t va, uint64_t pa, uint64_t size,
 		return -EINVAL;
 	if ((va | pa | size) & (page_size - 1) || !size ||
 	    !is_canonical_user(va + size - 1) || va + size < va ||
-	    (pa + size - 1) & ~PTE_ADDR & ~(page_size - 1))
+	    (pa + size - 1) & ~PTE_ADDR_MASK & ~(page_size - 1))
 		return -EINVAL;
 
 	for (off = 0; off < size; off += page_size) {
@@ -71,7 +71,7 @@ int dune_pt_map(uint64_t *pml4, uint64_t va, uint64_t pa, uint64_t size,
 			if (!table)
 				return was_present ? -EEXIST : -ENOMEM;
 		}
-		want = ((pa + off) & PTE_ADDR) | PT_LEAF_FLAGS;
+		want = ((pa + off) & PTE_ADDR_MASK) | PT_LEAF_FLAGS;
 		table += pt_index(va + off, leaf_level);
 		if (*table & PTE_P && *table != want)
 			return -EEXIST;
@@ -140,14 +140,14 @@ int dune_pt_walk(const uint64_t *pml4, uint64_t va,
 		if (!(e & PTE_P))
 			return -ENOENT;
 		if (level == 0 || (level <= 2 && (e & PTE_PS))) {
-			*pa = (e & PTE_ADDR & ~(size - 1)) | (va & (size - 1));
+			*pa = (e & PTE_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
 			if (leaf)
 				*leaf = e;
 			if (page_size)
 				*page_size = size;
 			return 0;
 		}
-		table = ops->ptr(ops->ctx, e & PTE_ADDR);
+		table = ops->ptr(ops->ctx, e & PTE_ADDR_MASK);
 		if (!table)
 			return -ENOENT;
 	}

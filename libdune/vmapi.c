@@ -40,7 +40,6 @@ ptent_t *pgroot;
 #define ROOT_GEN_SHIFT	13
 #define ROOT_GEN_ONE	(1u << ROOT_GEN_SHIFT)
 
-#define CR3_NOFLUSH	(1ull << 63)
 #define CR4_PCIDE	(1ull << 17)
 /* Roots past the 4094 first share this PCID and are flushed on every switch. */
 #define PCID_SHARED	0xfffu
@@ -65,7 +64,30 @@ static void *ops_alloc(void *ctx)
 
 static physaddr_t ops_pa(void *ctx, const void *page)
 {
-	return dune_va_to_pa(&dune_proc.layout, (uint64_t)page);
+	return dune_layout_va_to_pa(&dune_proc.layout, (uint64_t)page);
+}
+
+/* ---- The original's address translation (dune.h) ---- */
+
+uintptr_t phys_limit;
+uintptr_t mmap_base;
+uintptr_t stack_base;
+/* GPAs of mmap_base and stack_base */
+static uintptr_t mmap_gpa, stack_gpa;
+
+uintptr_t dune_va_to_pa(void *va)
+{
+	return dune_layout_va_to_pa(&dune_proc.layout, (uint64_t)va);
+}
+
+uintptr_t dune_mmap_addr_to_pa(void *ptr)
+{
+	return (uintptr_t)ptr - mmap_base + mmap_gpa;
+}
+
+uintptr_t dune_stack_addr_to_pa(void *ptr)
+{
+	return (uintptr_t)ptr - stack_base + stack_gpa;
 }
 
 static void *ops_ptr(void *ctx, physaddr_t pa)
@@ -74,7 +96,7 @@ static void *ops_ptr(void *ctx, physaddr_t pa)
 
 	if (pg)
 		return dune_page2va(pg);
-	return (void *)dune_pa_to_va(&dune_proc.layout, pa);
+	return (void *)dune_layout_pa_to_va(&dune_proc.layout, pa);
 }
 
 static void ops_free(void *ctx, void *page)
@@ -142,7 +164,7 @@ ptent_t *dune_vm_current(void)
 {
 	uint64_t cr3 = in_guest() ? dune_read_cr3() : dune_proc.cr3;
 
-	return ops_ptr(NULL, cr3 & PTE_ADDR);
+	return ops_ptr(NULL, cr3 & PTE_ADDR_MASK);
 }
 
 void dune_flush_tlb(void)
@@ -255,27 +277,128 @@ int dune_vm_switch(ptent_t *root)
 	return 0;
 }
 
-int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out)
+/*
+ * Split the PTE_FILL leaves (large pages dune_init made instead of
+ * 4 KiB ones) down to the 4 KiB slot of @va: the program then sees the
+ * 4 KiB leaves the original's pgroot had.  Same translation before and
+ * after, so nothing needs a flush (SDM 4.10.2.3: either may be used).
+ */
+static int lookup_4k(ptent_t *root, uint64_t va, bool create,
+		     ptent_t **pte_out, int *level)
 {
-	return pt_lookup(&vm_ops, root, (uint64_t)va, create, pte_out, NULL);
+	int r, lvl;
+
+	for (;;) {
+		r = pt_lookup(&vm_ops, root, va, create, pte_out, &lvl);
+		if (r || !lvl || !(**pte_out & PTE_FILL))
+			break;
+		r = pt_split(&vm_ops, *pte_out, lvl);
+		if (r)
+			return r;
+	}
+	if (level)
+		*level = lvl;
+	return r;
 }
 
-int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm)
+int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out)
+{
+	return lookup_4k(root, (uint64_t)va, create, pte_out, NULL);
+}
+
+static int map_phys(ptent_t *root, uint64_t va, size_t len, uint64_t pa,
+		    int perm)
 {
 	struct pt_flush fl;
 	int r;
 
 	pt_flush_init(&fl);
-	r = pt_map(&vm_ops, root, (uint64_t)va, len, (uint64_t)pa, perm, true,
-		   &fl);
+	r = pt_map(&vm_ops, root, va, len, pa, perm, true, &fl);
 	flush(root, &fl);
 	return r;
 }
 
+/*
+ * The original overwrote whatever was mapped (its pgroot mapped all of
+ * the process's memory, and programs map over it): unmap first, after
+ * checking the arguments so a bad call changes nothing.
+ */
+int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm)
+{
+	uint64_t bits, sz, v = (uint64_t)va, p = (uint64_t)pa;
+	int r, level;
+
+	r = pt_perm(perm, &bits, &level);
+	if (r)
+		return r;
+	sz = pt_level_size(level);
+	if ((v | len | p) & (sz - 1) || v + len < v || v + len > PT_USER_END ||
+	    p + len < p || (p + len - 1) >> 52)
+		return -EINVAL;
+	r = dune_vm_unmap_range(root, va, len);
+	return r ?: map_phys(root, v, len, p, perm);
+}
+
 int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm)
 {
+	uint64_t v = (uint64_t)va, off, bits;
+	struct page *pg;
+	int r, level;
+
+	perm &= ~(PERM_BIG | PERM_BIG_1GB);
+	r = pt_perm(perm, &bits, &level);
+	if (r)
+		return r;
+	if ((v | len) & (PT_PAGE - 1) || v + len < v || v + len > PT_USER_END)
+		return -EINVAL;
+	/* Replace: what was mapped goes, as the original overwrote it. */
+	r = dune_vm_unmap_range(root, va, len);
+	if (r)
+		return r;
+	for (off = 0; off < len; off += PT_PAGE) {
+		pg = dune_page_alloc();
+		if (!pg)
+			return -ENOMEM;
+		r = map_phys(root, v + off, PT_PAGE, dune_page2pa(pg), perm);
+		if (r) {
+			dune_page_put(pg);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int dune_vm_insert_page(ptent_t *root, void *va, struct page *pg, int perm)
+{
+	int r;
+
+	if (!pg || perm & (PERM_BIG | PERM_BIG_1GB))
+		return -EINVAL;
+	r = dune_vm_unmap_range(root, va, PT_PAGE);
+	if (r)
+		return r;
+	dune_page_get(pg);
+	r = map_phys(root, (uint64_t)va, PT_PAGE, dune_page2pa(pg), perm);
+	if (r)
+		dune_page_put(pg);
+	return r;
+}
+
+struct page *dune_vm_lookup_page(ptent_t *root, void *va)
+{
+	ptent_t *e;
+	int level;
+
+	if (pt_lookup(&vm_ops, root, (uint64_t)va, false, &e, &level) ||
+	    level || !(*e & (PTE_P | PTE_NONE)))
+		return NULL;
+	return dune_pa2page(PTE_ADDR(*e));
+}
+
+int dune_vm_map_mem(ptent_t *root, void *va, size_t len, int perm)
+{
 	const struct dune_layout *l = &dune_proc.layout;
-	uint64_t v = (uint64_t)va, pa = dune_va_to_pa(l, v);
+	uint64_t v = (uint64_t)va, pa = dune_layout_va_to_pa(l, v);
 	struct pt_flush fl;
 	int r;
 
@@ -283,7 +406,7 @@ int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm)
 		return 0;
 	/* One window: GPAs follow the addresses without a break. */
 	if (pa == DUNE_BAD_ADDR || v + len < v ||
-	    dune_va_to_pa(l, v + len - 1) != pa + len - 1)
+	    dune_layout_va_to_pa(l, v + len - 1) != pa + len - 1)
 		return -EINVAL;
 	pt_flush_init(&fl);
 	r = pt_map(&vm_ops, root, v, len, pa, perm, false, &fl);
@@ -302,7 +425,7 @@ int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm)
 	return r;
 }
 
-int dune_vm_unmap(ptent_t *root, void *va, size_t len)
+int dune_vm_unmap_range(ptent_t *root, void *va, size_t len)
 {
 	struct pt_flush fl;
 	int r;
@@ -311,6 +434,11 @@ int dune_vm_unmap(ptent_t *root, void *va, size_t len)
 	r = pt_unmap(&vm_ops, root, (uint64_t)va, len, &fl);
 	flush(root, &fl);
 	return r;
+}
+
+void dune_vm_unmap(ptent_t *root, void *va, size_t len)
+{
+	dune_vm_unmap_range(root, va, len);
 }
 
 int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va,
@@ -373,7 +501,7 @@ static bool cow_resolve(ptent_t *e, uintptr_t addr)
 {
 	uintptr_t page = addr & ~(PT_PAGE - 1);
 	ptent_t old = *e;
-	struct page *oldpg = (old & PTE_POOL) ? dune_pa2page(old & PTE_ADDR)
+	struct page *oldpg = (old & PTE_POOL) ? dune_pa2page(old & PTE_ADDR_MASK)
 					      : NULL;
 	struct page *pg;
 
@@ -386,7 +514,7 @@ static bool cow_resolve(ptent_t *e, uintptr_t addr)
 	if (!pg)
 		return false;
 	dune_copy(dune_page2va(pg), (void *)page, PT_PAGE);
-	*e = dune_page2pa(pg) | ((old & ~PTE_ADDR & ~PTE_COW) | PTE_W |
+	*e = dune_page2pa(pg) | ((old & ~PTE_ADDR_MASK & ~PTE_COW) | PTE_W |
 				 PTE_POOL);
 	dune_flush_tlb_one(page);
 	if (oldpg)
@@ -394,6 +522,7 @@ static bool cow_resolve(ptent_t *e, uintptr_t addr)
 	return true;
 }
 
+/* @tf may be NULL (dune_vm_default_pgflt_handler has none). */
 static __attribute__((noreturn)) void pgflt_die(uintptr_t addr, uint64_t fec,
 						struct dune_tf *tf,
 						const char *why)
@@ -401,8 +530,11 @@ static __attribute__((noreturn)) void pgflt_die(uintptr_t addr, uint64_t fec,
 	struct dune_out o;
 
 	dune_out_init(&o, 2);
-	dune_out_str(&o, "dune: page fault at rip ");
-	dune_out_hex(&o, tf->rip);
+	dune_out_str(&o, "dune: page fault");
+	if (tf) {
+		dune_out_str(&o, " at rip ");
+		dune_out_hex(&o, tf->rip);
+	}
 	dune_out_str(&o, ", address ");
 	dune_out_hex(&o, addr);
 	dune_out_str(&o, ", error code ");
@@ -411,12 +543,13 @@ static __attribute__((noreturn)) void pgflt_die(uintptr_t addr, uint64_t fec,
 	dune_out_str(&o, why);
 	dune_out_str(&o, "\n");
 	dune_out_flush(&o);
-	dune_dump_trap_frame(tf);
+	if (tf)
+		dune_dump_trap_frame(tf);
 	dune_die_signal(SIGSEGV);
 }
 
-void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
-				   struct dune_tf *tf)
+void dune_vm_cow_pgflt_handler(uintptr_t addr, uint64_t fec,
+			       struct dune_tf *tf)
 {
 	ptent_t *root = dune_vm_current(), *e = NULL;
 	int level = 0;
@@ -425,7 +558,7 @@ void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
 	    pt_lookup(&vm_ops, root, addr, false, &e, &level) ||
 	    (*e & (PTE_P | PTE_COW)) != (PTE_P | PTE_COW))
 		pgflt_die(addr, fec, tf,
-			  "not a write to a copy-on-write page (dune_vm_default_pgflt_handler handles only those; register your own handler for the rest)");
+			  "not a write to a copy-on-write page (the default page-fault handler handles only those; register your own handler for the rest)");
 	/* Copy 4 KiB, not a whole large page: split it first. */
 	while (level > 0) {
 		if (pt_split(&vm_ops, e, level) ||
@@ -436,6 +569,11 @@ void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec,
 	if (!cow_resolve(e, addr))
 		pgflt_die(addr, fec, tf,
 			  "out of pool pages to copy a copy-on-write page");
+}
+
+void dune_vm_default_pgflt_handler(uintptr_t addr, uint64_t fec)
+{
+	dune_vm_cow_pgflt_handler(addr, fec, NULL);
 }
 
 /* vm.c builds pgroot with pool pages through its own small ops. */
@@ -454,29 +592,128 @@ static void *build_ptr(void *ctx, uint64_t pa)
 	return ops_ptr(ctx, pa);
 }
 
+/* Add PTE_FILL to every leaf of @root (all large: just built). */
+static int mark_fill(const void *arg, ptent_t *e, void *va)
+{
+	*e |= PTE_FILL;
+	return 0;
+}
+
+/* Replace the PTE_FILL leaves over [va, va + 2 MiB) by 4 KiB leaves. */
+static int split_block(uint64_t va)
+{
+	ptent_t *e;
+
+	return lookup_4k(pgroot, va, false, &e, NULL);
+}
+
+/* The pool as the original mapped it: 2 MiB leaves, not PTE_FILL. */
+static int pool_big(void)
+{
+	uint64_t va, end = PAGEBASE + (uint64_t)num_pages * PT_PAGE;
+	ptent_t *e;
+	int r, level;
+
+	for (va = PAGEBASE; va < end; va += DUNE_PGSIZE_2M) {
+		r = pt_lookup(&vm_ops, pgroot, va, false, &e, &level);
+		if (!r && level == 2)
+			r = pt_split(&vm_ops, e, 2) ?:
+			    pt_lookup(&vm_ops, pgroot, va, false, &e, &level);
+		if (r)
+			return r;
+		if (level == 1)
+			*e &= ~PTE_FILL;
+	}
+	return 0;
+}
+
+/*
+ * 4 KiB leaves where the process has memory now: every 2 MiB block an
+ * area of @h touches (at most DUNE_PGROOT_4K_BLOCKS of them, so a huge
+ * reservation costs no more than that; what is left stays PTE_FILL and
+ * is split when looked up).
+ */
+static int split_areas(const struct dune_layout_hints *h)
+{
+	uint64_t pool_end = PAGEBASE + (uint64_t)num_pages * PT_PAGE;
+	unsigned long blocks = 0;
+	unsigned int i;
+	uint64_t va;
+	int r;
+
+	for (i = 0; i < h->nr_areas; i++) {
+		const struct dune_area *a = &h->area[i];
+
+		for (va = a->lo & ~(DUNE_PGSIZE_2M - 1); va < a->hi;
+		     va += DUNE_PGSIZE_2M) {
+			if (va >= PAGEBASE && va < pool_end)
+				continue;
+			if (dune_layout_va_to_pa(&dune_proc.layout, va) ==
+			    DUNE_BAD_ADDR)
+				continue;
+			if (++blocks > DUNE_PGROOT_4K_BLOCKS)
+				return 0;
+			r = split_block(va);
+			if (r && r != -ENOENT)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* The windows holding @va: its first address and GPA. */
+static void window_of(uint64_t va, uintptr_t *base, uintptr_t *gpa)
+{
+	const struct dune_layout *l = &dune_proc.layout;
+	unsigned int i;
+
+	for (i = 0; i < l->nr; i++) {
+		if (va - l->w[i].va < l->w[i].size) {
+			*base = l->w[i].va;
+			*gpa = l->w[i].gpa;
+			return;
+		}
+	}
+}
+
 DUNE_NOFPU_END
 
-int dune_vm_init(void)
+int dune_vm_init(const struct dune_layout_hints *h, uint64_t mmap_hint,
+		 bool big)
 {
 	struct dune_pt_ops ops = {
 		.alloc = build_alloc, .pa = build_pa, .ptr = build_ptr,
 	};
 	uint64_t pgsize = dune_proc.pdpe1gb ? DUNE_PGSIZE_1G : DUNE_PGSIZE_2M;
 	uint64_t *pml4;
+	unsigned int i;
 	struct page *pg;
 	int r;
 
 	r = dune_pt_build(&dune_proc.layout, pgsize, &ops, &pml4);
-	if (r) {
-		fprintf(stderr, "libdune: building the page tables failed: %s\n",
-			strerror(-r));
-		errno = -r;
-		return -1;
-	}
+	if (r)
+		goto fail;
 	pgroot = pml4;
+	if (!big) {
+		pt_walk(&vm_ops, pgroot, 0, PT_USER_END - 1, mark_fill, NULL);
+		r = pool_big() ?: split_areas(h);
+		if (r)
+			goto fail;
+	}
 	dune_proc.cr3 = ops_pa(NULL, pml4);
 	/* CR3 as dune_enter loads it: PCID 0, flushed on entry. */
 	pg = root_page(pgroot);
 	pg->flags = ROOT_HAS_PCID;
+
+	phys_limit = 1ull << dune_proc.layout.maxphyaddr;
+	for (i = 0; i < h->nr_areas; i++)
+		if (h->area[i].kind == DUNE_AREA_STACK)
+			window_of(h->area[i].lo, &stack_base, &stack_gpa);
+	window_of(mmap_hint, &mmap_base, &mmap_gpa);
 	return 0;
+fail:
+	fprintf(stderr, "libdune: building the page tables failed: %s\n",
+		strerror(-r));
+	errno = -r;
+	return -1;
 }

@@ -117,10 +117,10 @@ static void check_layout(const struct dune_layout *l,
 				((l->w[i - 1].size + GIB - 1) & ~(GIB - 1)));
 		}
 		/* translation round trips at both ends */
-		ck_assert_uint_eq(dune_va_to_pa(l, w->va), w->gpa);
-		ck_assert_uint_eq(dune_va_to_pa(l, w->va + w->size - 1),
+		ck_assert_uint_eq(dune_layout_va_to_pa(l, w->va), w->gpa);
+		ck_assert_uint_eq(dune_layout_va_to_pa(l, w->va + w->size - 1),
 				  w->gpa + w->size - 1);
-		ck_assert_uint_eq(dune_pa_to_va(l, w->gpa + w->size - 1),
+		ck_assert_uint_eq(dune_layout_pa_to_va(l, w->gpa + w->size - 1),
 				  w->va + w->size - 1);
 	}
 	ck_assert_uint_le(l->gpa_end, budget);
@@ -279,12 +279,12 @@ START_TEST(test_pie_39_bits)
 	ck_assert_uint_eq(stack->va, 0x7ffd40000000ull);
 
 	/* Far from everything: no translation. */
-	ck_assert_uint_eq(dune_va_to_pa(&l, 0x300000000000ull), DUNE_BAD_ADDR);
-	ck_assert_uint_eq(dune_va_to_pa(&l, DUNE_USER_TOP), DUNE_BAD_ADDR);
-	ck_assert_uint_eq(dune_va_to_pa(&l, ~0ull), DUNE_BAD_ADDR);
-	ck_assert_uint_eq(dune_pa_to_va(&l, 496 * GIB), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x300000000000ull), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, DUNE_USER_TOP), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, ~0ull), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_pa_to_va(&l, 496 * GIB), DUNE_BAD_ADDR);
 	/* page 0 is mapped; the EPT refuses it since nothing is there */
-	ck_assert_uint_eq(dune_va_to_pa(&l, 0), 0);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0), 0);
 }
 END_TEST
 
@@ -338,7 +338,7 @@ START_TEST(test_identity_when_it_fits)
 		check_layout(&l, &h, bits);
 		ck_assert_uint_eq(l.nr, 1);
 		ck_assert_uint_eq(l.w[0].size, DUNE_USER_TOP);
-		ck_assert_uint_eq(dune_va_to_pa(&l, 0x7fa117ab6123ull),
+		ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x7fa117ab6123ull),
 				  0x7fa117ab6123ull);
 	}
 	/* 47 bits minus the reserve does not hold 128 TiB */
@@ -400,6 +400,68 @@ START_TEST(test_legacy_grows_up)
 	ck_assert_uint_eq(libs->va, 0x2aaa80000000ull);
 	ck_assert_uint_ge(libs->size, 400 * GIB);
 	ck_assert_uint_eq(l.gpa_end, 496 * GIB);
+}
+END_TEST
+
+/* The page pool at PAGEBASE (8 GiB), as dune_init reserves it. */
+static const char pool_line[] =
+	"200000000-240000000 rw-p 00000000 00:00 0\n";
+
+static struct dune_layout_hints parse_with_pool(const char *maps,
+						uint64_t phdr)
+{
+	static char text[8192];
+
+	snprintf(text, sizeof(text), "%s%s", pool_line, maps);
+	return parse(text, phdr);
+}
+
+/* low_end: the low window is the identity up to past the pool. */
+START_TEST(test_low_end_pool_identity)
+{
+	struct dune_layout_hints h = parse_with_pool(pie_maps, PIE_PHDR);
+	const struct dune_window *mmap;
+	struct dune_layout l;
+
+	h.low_end = 0x240000000ull;
+	ck_assert_int_eq(dune_layout_compute(&l, 40, &h), 0);
+	check_layout(&l, &h, 40);
+	ck_assert_uint_eq(l.w[0].va, 0);
+	ck_assert_uint_eq(l.w[0].size, 9 * GIB);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x200000000ull),
+			  0x200000000ull);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x23ffff000ull),
+			  0x23ffff000ull);
+	/* the libraries still get the growth */
+	mmap = window_of(&l, 0x7fa117ab6000ull);
+	ck_assert_uint_ge(mmap->size, 800 * GIB);
+	/* without low_end the pool is a window of its own, not identity */
+	h.low_end = 0;
+	ck_assert_int_eq(dune_layout_compute(&l, 40, &h), 0);
+	ck_assert_uint_ne(dune_layout_va_to_pa(&l, 0x200000000ull),
+			  0x200000000ull);
+	/* bad: past user space */
+	h.low_end = DUNE_USER_TOP + 4096;
+	ck_assert_int_eq(dune_layout_compute(&l, 40, &h), -EINVAL);
+}
+END_TEST
+
+/* Legacy bottom-up mmap: the pool is not where mmap grows from. */
+START_TEST(test_low_end_legacy)
+{
+	struct dune_layout_hints h = parse_with_pool(legacy_maps, LEGACY_PHDR);
+	const struct dune_window *libs;
+	struct dune_layout l;
+
+	h.legacy_mmap = true;
+	h.low_end = 0x240000000ull;
+	ck_assert_int_eq(dune_layout_compute(&l, 39, &h), 0);
+	check_layout(&l, &h, 39);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 0x200000000ull),
+			  0x200000000ull);
+	libs = window_of(&l, 0x2aaaaaaab000ull);
+	ck_assert_uint_eq(libs->va, 0x2aaa80000000ull);
+	ck_assert_uint_ge(libs->size, 400 * GIB);
 }
 END_TEST
 
@@ -488,9 +550,9 @@ START_TEST(test_covers_across_adjacent_windows)
 	ck_assert(dune_layout_covers(&l, GIB, 3 * GIB));
 	ck_assert(!dune_layout_covers(&l, GIB, 3 * GIB + 1));
 	ck_assert(dune_layout_covers(&l, 5, 5));	/* empty */
-	ck_assert_uint_eq(dune_va_to_pa(&l, 2 * GIB + 7), 10 * GIB + 7);
-	ck_assert_uint_eq(dune_pa_to_va(&l, 10 * GIB + 7), 2 * GIB + 7);
-	ck_assert_uint_eq(dune_pa_to_va(&l, 5 * GIB), DUNE_BAD_ADDR);
+	ck_assert_uint_eq(dune_layout_va_to_pa(&l, 2 * GIB + 7), 10 * GIB + 7);
+	ck_assert_uint_eq(dune_layout_pa_to_va(&l, 10 * GIB + 7), 2 * GIB + 7);
+	ck_assert_uint_eq(dune_layout_pa_to_va(&l, 5 * GIB), DUNE_BAD_ADDR);
 }
 END_TEST
 
@@ -514,6 +576,8 @@ static Suite *layout_suite(void)
 	tcase_add_test(tc, test_bare_static);
 	tcase_add_test(tc, test_legacy_grows_up);
 	tcase_add_test(tc, test_stack_growth_covered);
+	tcase_add_test(tc, test_low_end_pool_identity);
+	tcase_add_test(tc, test_low_end_legacy);
 	tcase_add_test(tc, test_too_many_windows_merge);
 	tcase_add_test(tc, test_does_not_fit);
 	tcase_add_test(tc, test_bad_arguments);

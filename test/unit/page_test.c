@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../libdune/fmt.c"
 #include "../../libdune/layout.c"
 #include "../../libdune/page.c"
 
@@ -97,7 +98,7 @@ START_TEST(test_real_pool)
 	identity_layout();
 	ck_assert_int_eq(dune_page_init(), 0);
 	ck_assert_int_eq(dune_page_init_pa(), 0);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	ck_assert_uint_ge(st.total, DUNE_POOL_MIN / 4096);
 
@@ -106,6 +107,10 @@ START_TEST(test_real_pool)
 	va = dune_page2va(pg);
 	ck_assert_uint_eq((uint64_t)va % 4096, 0);
 	ck_assert_uint_eq(dune_page2pa(pg), (uint64_t)va);	/* identity */
+	/* the original's pool: at PAGEBASE, pages[] indexed by PPN */
+	ck_assert_uint_ge((uint64_t)va, PAGEBASE);
+	ck_assert_ptr_eq(pg, &pages[PPN(dune_page2pa(pg) - PAGEBASE)]);
+	ck_assert_int_eq(num_pages, pool.nr);
 	ck_assert_ptr_eq(dune_pa2page(dune_page2pa(pg) + 123), pg);
 	ck_assert(dune_page_isfrompool(dune_page2pa(pg)));
 	ck_assert(!dune_page_isfrompool((uint64_t)&st));
@@ -117,10 +122,10 @@ START_TEST(test_real_pool)
 	ck_assert_ptr_eq(dune_page_get(pg), pg);
 	ck_assert_uint_eq(pg->ref, 2);
 	dune_page_put(pg);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 1);
 	dune_page_put(pg);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	pg2 = dune_page_alloc();
 	ck_assert_ptr_eq(pg2, pg);
@@ -128,7 +133,7 @@ START_TEST(test_real_pool)
 	/* dune_page_free ignores references */
 	dune_page_get(pg2);
 	dune_page_free(pg2);
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	ck_assert_uint_eq(pg2->ref, 0);
 }
@@ -190,7 +195,7 @@ START_TEST(test_threads)
 		ck_assert_int_eq(pthread_join(t[i], &ret), 0);
 		ck_assert_ptr_null(ret);
 	}
-	dune_page_stats(&st);
+	dune_page_get_stats(&st);
 	ck_assert_uint_eq(st.used, 0);
 	/* at most the pages ever held at once were used */
 	ck_assert_uint_le(pool.fresh, NTHREADS * 17);

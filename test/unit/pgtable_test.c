@@ -21,11 +21,11 @@
 #define FAKE_PA_BASE 0xabc00000000ull	/* table pages */
 #define POOL_PA 0x100000000ull		/* simulated pool: 64 pages */
 #define POOL_PAGES 64
-#define MAX_PAGES 4096
+#define SIM_PAGES 4096
 
 struct mem {
-	ptent_t *page[MAX_PAGES];
-	bool live[MAX_PAGES];
+	ptent_t *page[SIM_PAGES];
+	bool live[SIM_PAGES];
 	unsigned int used, live_count;
 	unsigned int calls, fail_at;	/* fail the fail_at-th alloc (1-based) */
 	int ref[POOL_PAGES];
@@ -36,7 +36,7 @@ static void *m_alloc(void *ctx)
 	struct mem *m = ctx;
 	ptent_t *p;
 
-	if (++m->calls == m->fail_at || m->used == MAX_PAGES)
+	if (++m->calls == m->fail_at || m->used == SIM_PAGES)
 		return NULL;
 	p = aligned_alloc(4096, 4096);
 	ck_assert_ptr_nonnull(p);
@@ -139,7 +139,8 @@ static bool xlate(ptent_t *r, uint64_t va, uint64_t *pa, ptent_t *leaf)
 	ptent_t *e;
 	int level;
 
-	if (pt_lookup(&OPS, r, va, false, &e, &level))
+	if (pt_lookup(&OPS, r, va, false, &e, &level) ||
+	    !(*e & (PTE_P | PTE_NONE)))
 		return false;
 	*pa = leaf_pa(*e, level) | (va & (pt_level_size(level) - 1));
 	if (leaf)
@@ -214,7 +215,7 @@ START_TEST(test_map_4k_lookup)
 	ck_assert(!xlate(root, va + 3 * KIB4, &pa, NULL));
 	ck_assert(!xlate(root, va - KIB4, &pa, NULL));
 	/* the tables on the way grant everything: the leaf decides */
-	ck_assert_uint_eq(root[pt_idx(va, 3)] & ~PTE_ADDR, PT_TABLE_FLAGS);
+	ck_assert_uint_eq(root[pt_idx(va, 3)] & ~PTE_ADDR_MASK, PT_TABLE_FLAGS);
 	ck_assert_int_eq(pt_lookup(&OPS, root, va, false, &e, &level), 0);
 	ck_assert_int_eq(level, 0);
 	/* create: an empty 4 KiB entry next to them, tables made */
@@ -458,6 +459,7 @@ static int rec_cb(const void *arg, ptent_t *e, void *va)
 START_TEST(test_walk)
 {
 	struct walk_rec w = { 0 };
+	int n;
 
 	ck_assert_int_eq(pt_map(&OPS, root, 0x5000, 2 * KIB4, 0, PERM_R, false,
 				NULL), 0);
@@ -488,8 +490,17 @@ START_TEST(test_walk)
 	ck_assert_int_eq(w.n, 2);
 	ck_assert_int_eq(pt_walk(&OPS, root, 0x6000, 0x5000, rec_cb, &w),
 			 -EINVAL);
-	ck_assert_int_eq(pt_walk(&OPS, root, 0, PT_USER_END, rec_cb, &w),
-			 -EINVAL);
+	/* the original's VA_START, VA_END: the whole lower half */
+	w = (struct walk_rec){ .stop_at = 0 };
+	ck_assert_int_eq(pt_walk(&OPS, root, 0, ~0ull, rec_cb, &w), 0);
+	n = w.n;
+	w = (struct walk_rec){ .stop_at = 0 };
+	ck_assert_int_eq(pt_walk(&OPS, root, 0, PT_USER_END - 1, rec_cb, &w),
+			 0);
+	ck_assert_int_eq(w.n, n);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(pt_walk(&OPS, root, PT_USER_END, ~0ull, rec_cb, &w),
+			 0);
 }
 END_TEST
 
@@ -759,6 +770,56 @@ START_TEST(test_lookup_create_enomem)
 }
 END_TEST
 
+/* The original's dune_vm_lookup: an emptied 4 KiB slot is still found. */
+START_TEST(test_lookup_empty_slot)
+{
+	uint64_t va = 0x7f1234560000ull;
+	ptent_t *e, *e2;
+	int level;
+
+	/* no table: -ENOENT */
+	ck_assert_int_eq(pt_lookup(&OPS, root, va, false, &e, &level),
+			 -ENOENT);
+	ck_assert_int_eq(pt_map(&OPS, root, va, 2 * KIB4, 0x5000, PERM_R,
+				false, NULL), 0);
+	ck_assert_int_eq(pt_unmap(&OPS, root, va, KIB4, NULL), 0);
+	/* the emptied slot, and an untouched one of the same table */
+	ck_assert_int_eq(pt_lookup(&OPS, root, va, false, &e, &level), 0);
+	ck_assert_int_eq(level, 0);
+	ck_assert_uint_eq(*e, 0);
+	ck_assert_int_eq(pt_lookup(&OPS, root, va + 8 * KIB4, false, &e2,
+				   &level), 0);
+	ck_assert_ptr_eq(e2, e + 8);
+	ck_assert_int_eq(pt_get_ad(&OPS, root, va), -ENOENT);
+	/* the program fills it itself */
+	*e = 0x9000 | PTE_P;
+	ck_assert(xlate(root, va + 12, &(uint64_t){ 0 }, NULL));
+}
+END_TEST
+
+/* PERM_USR3 (0x3000, as the original) sets all three bits; USR1 one. */
+START_TEST(test_perm_usr)
+{
+	uint64_t bits;
+	int level;
+
+	ck_assert_int_eq(PERM_USR3, PERM_USR1 | PERM_USR2);
+	ck_assert_int_eq(pt_perm(PERM_R | PERM_USR1, &bits, &level), 0);
+	ck_assert_uint_eq(bits & (PTE_USR1 | PTE_USR2 | PTE_USR3), PTE_USR1);
+	ck_assert_int_eq(pt_perm(PERM_R | PERM_USR3, &bits, &level), 0);
+	ck_assert_uint_eq(bits & (PTE_USR1 | PTE_USR2 | PTE_USR3),
+			  PTE_USR1 | PTE_USR2 | PTE_USR3);
+	ck_assert_uint_eq(PTE_USR1, 1ull << 62);
+	ck_assert_uint_eq(PTE_USR3, 1ull << 60);
+	ck_assert_uint_eq(PTE_ADDR(0x8000000012345fffull), 0x12345000ull);
+	ck_assert_uint_eq(PTE_FLAGS(0x8000000012345fffull),
+			  0x8000000000000fffull);
+	ck_assert_uint_eq(PDX(3, 0x7f8000000000ull), 255);
+	ck_assert_uint_eq(PGADDR(0x12345678), 0x12345000);
+	ck_assert_uint_eq(BIG_PGSIZE, 2 << 20);
+}
+END_TEST
+
 static Suite *pgtable_suite(void)
 {
 	Suite *s = suite_create("pgtable");
@@ -773,6 +834,8 @@ static Suite *pgtable_suite(void)
 	tcase_add_test(tc, test_split_2m_unmap);
 	tcase_add_test(tc, test_mprotect_none_keeps);
 	tcase_add_test(tc, test_walk);
+	tcase_add_test(tc, test_lookup_empty_slot);
+	tcase_add_test(tc, test_perm_usr);
 	tcase_add_test(tc, test_pool_refs_unmap);
 	tcase_add_test(tc, test_clone_free);
 	tcase_add_test(tc, test_ad);

@@ -21,10 +21,10 @@
  * pointers and GPAs.
  */
 #define FAKE_PA_BASE 0xabc00000000ull
-#define MAX_PAGES 2048
+#define SIM_PAGES 2048
 
 struct arena {
-	uint64_t *pages[MAX_PAGES];
+	uint64_t *pages[SIM_PAGES];
 	unsigned int used, limit;
 };
 
@@ -131,7 +131,7 @@ static void check_translations(const struct dune_layout *l,
 
 			ck_assert_int_eq(dune_pt_walk(pml4, probes[k], ops, &pa,
 						      &leaf, &psz), 0);
-			ck_assert_uint_eq(pa, dune_va_to_pa(l, probes[k]));
+			ck_assert_uint_eq(pa, dune_layout_va_to_pa(l, probes[k]));
 			ck_assert_uint_eq(psz, want_page_size);
 			/* present, writable, supervisor, executable, A/D */
 			ck_assert(leaf & PTE_P);
@@ -149,7 +149,7 @@ static void check_translations(const struct dune_layout *l,
 static void build_and_check(unsigned int bits, uint64_t page_size)
 {
 	struct dune_layout l = pie_layout(bits);
-	struct arena *a = arena_new(MAX_PAGES);
+	struct arena *a = arena_new(SIM_PAGES);
 	struct dune_pt_ops ops = ops_for(a);
 	uint64_t *pml4, pa;
 
@@ -185,7 +185,7 @@ END_TEST
 START_TEST(test_identity_48)
 {
 	struct dune_layout l = pie_layout(48);
-	struct arena *a = arena_new(MAX_PAGES);
+	struct arena *a = arena_new(SIM_PAGES);
 	struct dune_pt_ops ops = ops_for(a);
 	uint64_t *pml4, pa;
 
@@ -255,7 +255,7 @@ START_TEST(test_pages_needed_bound)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		struct arena *a = arena_new(MAX_PAGES);
+		struct arena *a = arena_new(SIM_PAGES);
 		struct dune_pt_ops ops = ops_for(a);
 		uint64_t *pml4;
 

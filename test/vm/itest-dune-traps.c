@@ -161,7 +161,7 @@ static uintptr_t outside_address(void)
 
 	IT_ASSERT(l);
 	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
-		if (dune_va_to_pa(l, candidates[i]) == DUNE_BAD_ADDR)
+		if (dune_layout_va_to_pa(l, candidates[i]) == DUNE_BAD_ADDR)
 			return candidates[i];
 	return 0;
 }

@@ -40,7 +40,7 @@ static char *buffer(size_t len, size_t align)
 
 static uint64_t gpa(const void *va)
 {
-	return dune_va_to_pa(dune_get_layout(), (uint64_t)va);
+	return dune_layout_va_to_pa(dune_get_layout(), (uint64_t)va);
 }
 
 /* A 1 GiB aligned range of @size outside every window, unmapped. */
@@ -51,8 +51,8 @@ static char *free_va(size_t size)
 
 	for (uint64_t va = 0x100000000000ull; va < 0x7f0000000000ull;
 	     va += GIB1) {
-		if (dune_va_to_pa(l, va) != DUNE_BAD_ADDR ||
-		    dune_va_to_pa(l, va + size - 1) != DUNE_BAD_ADDR ||
+		if (dune_layout_va_to_pa(l, va) != DUNE_BAD_ADDR ||
+		    dune_layout_va_to_pa(l, va + size - 1) != DUNE_BAD_ADDR ||
 		    dune_vm_lookup(pgroot, (void *)va, 0, &pte) != -ENOENT)
 			continue;
 		return (char *)va;
@@ -109,10 +109,11 @@ static void test_lookup_map_phys(void)
 
 	enter();
 	buf = buffer(PG, PG);
-	/* pgroot maps the windows with large pages */
+	/* pgroot maps the process's memory with 4 KiB leaves */
 	IT_ASSERT_EQ(dune_vm_lookup(pgroot, buf, 0, &pte), 0);
-	IT_ASSERT(*pte & PTE_PS);
+	IT_ASSERT(!(*pte & PTE_PS));
 	IT_ASSERT(*pte & PTE_P);
+	IT_ASSERT_EQ(PTE_ADDR(*pte), gpa(buf));
 	IT_ASSERT(dune_vm_current() == pgroot);
 	/* a pool page at an address of our choosing */
 	alias = free_va(GIB1);
@@ -135,9 +136,11 @@ static void test_lookup_map_phys(void)
 	IT_ASSERT_EQ(*pte, 0);
 	/* unmap puts the page: the mapping owned our reference */
 	IT_ASSERT_EQ(pg->ref, 1);
-	IT_ASSERT_EQ(dune_vm_unmap(pgroot, alias, PG), 0);
+	IT_ASSERT_EQ(dune_vm_unmap_range(pgroot, alias, PG), 0);
 	IT_ASSERT_EQ(pg->ref, 0);
-	IT_ASSERT_EQ(dune_vm_lookup(pgroot, alias, 0, &pte), -ENOENT);
+	/* the emptied slot of an existing table is still found */
+	IT_ASSERT_EQ(dune_vm_lookup(pgroot, alias, 0, &pte), 0);
+	IT_ASSERT_EQ(*pte, 0);
 }
 
 static int count_cb(const void *arg, ptent_t *pte, void *va)
@@ -155,11 +158,11 @@ static void test_map_pages_walk(void)
 	enter();
 	buf = buffer(8 * PG, PG);
 	/* remap our own memory with 4 KiB pages: unmap, then map_pages */
-	IT_ASSERT_EQ(dune_vm_unmap(pgroot, buf, 8 * PG), 0);
+	IT_ASSERT_EQ(dune_vm_unmap_range(pgroot, buf, 8 * PG), 0);
 	IT_ASSERT_EQ(dune_vm_page_walk(pgroot, buf, buf + 8 * PG - 1, count_cb,
 				       &n), 0);
 	IT_ASSERT_EQ(n, 0);
-	IT_ASSERT_EQ(dune_vm_map_pages(pgroot, buf, 8 * PG, PERM_R | PERM_W),
+	IT_ASSERT_EQ(dune_vm_map_mem(pgroot, buf, 8 * PG, PERM_R | PERM_W),
 		     0);
 	IT_ASSERT_EQ(dune_vm_page_walk(pgroot, buf, buf + 8 * PG - 1, count_cb,
 				       &n), 0);
@@ -342,8 +345,8 @@ static void test_ad_2m(void)
 
 	enter();
 	p = buffer(MIB2, MIB2);
-	IT_ASSERT_EQ(dune_vm_unmap(pgroot, (void *)p, MIB2), 0);
-	IT_ASSERT_EQ(dune_vm_map_pages(pgroot, (void *)p, MIB2,
+	IT_ASSERT_EQ(dune_vm_unmap_range(pgroot, (void *)p, MIB2), 0);
+	IT_ASSERT_EQ(dune_vm_map_mem(pgroot, (void *)p, MIB2,
 				       PERM_R | PERM_W | PERM_BIG), 0);
 	IT_ASSERT_EQ(dune_vm_lookup(pgroot, (void *)p, 0, &pte), 0);
 	IT_ASSERT(*pte & PTE_PS);
@@ -429,11 +432,11 @@ static void test_two_roots(void)
 	}
 	r2 = dune_vm_clone(pgroot);
 	IT_ASSERT(r2);
-	IT_ASSERT_EQ(dune_vm_unmap(r2, (void *)x, PG), 0);
+	IT_ASSERT_EQ(dune_vm_unmap_range(r2, (void *)x, PG), 0);
 	for (i = 0; i < 20; i++) {
 		/* edit r2 while pgroot is loaded: seen after the switch */
 		if (i)
-			IT_ASSERT_EQ(dune_vm_unmap(r2, (void *)x, PG), 0);
+			IT_ASSERT_EQ(dune_vm_unmap_range(r2, (void *)x, PG), 0);
 		dune_page_get(pg[i & 1]);
 		IT_ASSERT_EQ(dune_vm_map_phys(r2, (void *)x, PG,
 					      (void *)dune_page2pa(pg[i & 1]),
@@ -506,14 +509,14 @@ static void test_roots_threads(void)
 	}
 	a.r2 = dune_vm_clone(pgroot);
 	IT_ASSERT(a.r2);
-	IT_ASSERT_EQ(dune_vm_unmap(a.r2, (void *)a.x, PG), 0);
+	IT_ASSERT_EQ(dune_vm_unmap_range(a.r2, (void *)a.x, PG), 0);
 	IT_ASSERT_EQ(dune_vm_map_phys(a.r2, (void *)a.x, PG,
 				      (void *)dune_page2pa(pg[0]),
 				      PERM_R | PERM_W), 0);
 	IT_ASSERT_EQ(pthread_create(&th, NULL, roots_thread, &a), 0);
 	while (__atomic_load_n(&a.step, __ATOMIC_SEQ_CST) != 1)
 		sched_yield();
-	IT_ASSERT_EQ(dune_vm_unmap(a.r2, (void *)a.x, PG), 0);
+	IT_ASSERT_EQ(dune_vm_unmap_range(a.r2, (void *)a.x, PG), 0);
 	IT_ASSERT_EQ(dune_vm_map_phys(a.r2, (void *)a.x, PG,
 				      (void *)dune_page2pa(pg[1]),
 				      PERM_R | PERM_W), 0);
@@ -535,7 +538,7 @@ static void test_cow(void)
 	ptent_t *pte;
 
 	enter();
-	dune_register_pgflt_handler(dune_vm_default_pgflt_handler);
+	dune_register_pgflt_handler(dune_vm_cow_pgflt_handler);
 	va = free_va(GIB1);
 	p = dune_page_alloc();
 	q = dune_page_alloc();
@@ -592,7 +595,7 @@ static void test_errors(void)
 				      (void *)dune_page2pa(pg),
 				      PERM_R | PERM_BIG), -EINVAL);
 	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, buf + 1, PG, PERM_R), -EINVAL);
-	IT_ASSERT_EQ(dune_vm_unmap(pgroot, buf, 100), -EINVAL);
+	IT_ASSERT_EQ(dune_vm_unmap_range(pgroot, buf, 100), -EINVAL);
 	/* non-canonical */
 	IT_ASSERT_EQ(dune_vm_map_phys(pgroot, (void *)0xffff800000000000ull,
 				      PG, (void *)dune_page2pa(pg), PERM_R),
@@ -604,14 +607,11 @@ static void test_errors(void)
 				      PERM_R | PERM_W | PERM_COW), -EINVAL);
 	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, buf, PG, 0x80), -EINVAL);
 	/* overlapping: pgroot maps buf already */
-	IT_ASSERT_EQ(dune_vm_map_pages(pgroot, buf, PG, PERM_R), -EEXIST);
+	IT_ASSERT_EQ(dune_vm_map_mem(pgroot, buf, PG, PERM_R), -EEXIST);
 	IT_ASSERT_EQ(dune_vm_map_phys(pgroot, va, PG, (void *)dune_page2pa(pg),
 				      PERM_R), 0);
-	IT_ASSERT_EQ(dune_vm_map_phys(pgroot, va - PG, 2 * PG,
-				      (void *)dune_page2pa(pg), PERM_R),
-		     -EEXIST);
-	/* unmapped */
-	IT_ASSERT_EQ(dune_vm_lookup(pgroot, va + PG, 0, &pte), -ENOENT);
+	/* unmapped (no table there) */
+	IT_ASSERT_EQ(dune_vm_lookup(pgroot, va + GIB1 / 2, 0, &pte), -ENOENT);
 	IT_ASSERT_EQ(dune_vm_get_ad(pgroot, va - PG), -ENOENT);
 	/* nothing changed */
 	IT_ASSERT_EQ(dune_vm_lookup(pgroot, va - PG, 0, &pte), -ENOENT);
@@ -631,10 +631,10 @@ static void test_free_clone(void)
 	buf = buffer(4 * PG, PG);
 	/* split pgroot so the clone has tables at every level */
 	IT_ASSERT_EQ(dune_vm_mprotect(pgroot, buf, PG, PERM_R | PERM_W), 0);
-	dune_page_stats(&s0);
+	dune_page_get_stats(&s0);
 	r = dune_vm_clone(pgroot);
 	IT_ASSERT(r);
-	dune_page_stats(&s1);
+	dune_page_get_stats(&s1);
 	IT_ASSERT(s1.used > s0.used + 3);
 	/* edits that make tables, and a pool page it owns */
 	IT_ASSERT_EQ(dune_vm_mprotect(r, buf + MIB2 * 3, PG, PERM_R), 0);
@@ -642,7 +642,7 @@ static void test_free_clone(void)
 				      (void *)dune_page2pa(dune_page_alloc()),
 				      PERM_R), 0);
 	dune_vm_free(r);
-	dune_page_stats(&s2);
+	dune_page_get_stats(&s2);
 	IT_ASSERT_EQ(s2.used, s0.used);
 }
 
@@ -705,7 +705,7 @@ static void test_pool_threads(void)
 	void *ret;
 
 	enter();
-	dune_page_stats(&s0);
+	dune_page_get_stats(&s0);
 	for (long i = 0; i < 4; i++)
 		IT_ASSERT_EQ(pthread_create(&t[i], NULL, pool_churn,
 					    (void *)(i + 1)), 0);
@@ -713,7 +713,7 @@ static void test_pool_threads(void)
 		IT_ASSERT_EQ(pthread_join(t[i], &ret), 0);
 		IT_ASSERT(ret == NULL);
 	}
-	dune_page_stats(&s1);
+	dune_page_get_stats(&s1);
 	IT_ASSERT_EQ(s1.used, s0.used);
 }
 
