@@ -216,6 +216,12 @@ bad:
 
 int box_load_check(const char *path, char *err, size_t errlen)
 {
+	return box_load_check_interp(path, NULL, 0, err, errlen);
+}
+
+int box_load_check_interp(const char *path, char *interp_out,
+			  size_t interp_len, char *err, size_t errlen)
+{
 	struct elf_file *exe, *interp;
 	int ret = -1;
 
@@ -226,6 +232,8 @@ int box_load_check(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	ret = open_both(path, exe, interp, err, errlen);
+	if (!ret && interp_out && interp_len)
+		snprintf(interp_out, interp_len, "%s", exe->interp);
 	if (!ret) {
 		close(exe->fd);
 		if (interp->fd >= 0)

@@ -36,6 +36,9 @@ struct box_image {
  * dune-box prints before exiting with status 2).
  */
 int box_load_check(const char *path, char *err, size_t errlen);
+/* The same, and the PT_INTERP path into @interp ("" for a static one). */
+int box_load_check_interp(const char *path, char *interp, size_t interp_len,
+			  char *err, size_t errlen);
 
 /*
  * Map @path (and its interpreter) and build the stack for @argv/@envp.
