@@ -56,7 +56,8 @@ static int prot_perm(int prot)
 {
 	int perm = PERM_R | PERM_U;
 
-	if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+	if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) ||
+	    (prot & BOX_MEM_RESERVED))
 		return PERM_NONE;
 	if (prot & PROT_WRITE)
 		perm |= PERM_W;
@@ -81,7 +82,9 @@ int box_mem_add(struct box_mem *m, uint64_t lo, uint64_t hi, int prot)
 	if (hi > BOX_USER_END || hi <= lo)
 		return -EINVAL;
 	hi = (hi + PG - 1) & ~(PG - 1);
-	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC | BOX_MEM_RESERVED;
+	if (prot & BOX_MEM_RESERVED)
+		prot = BOX_MEM_RESERVED;
 
 	cap = m->n + 2;
 	nr = malloc(cap * sizeof(*nr));
@@ -170,6 +173,18 @@ int box_mem_prot_at(const struct box_mem *m, uint64_t p)
 	unsigned int i = find(m, p);
 
 	return i < m->n && m->r[i].lo <= p ? m->r[i].prot : -1;
+}
+
+int box_mem_span(const struct box_mem *m, uint64_t p, uint64_t *end)
+{
+	unsigned int i = find(m, p);
+
+	if (i < m->n && m->r[i].lo <= p) {
+		*end = m->r[i].hi;
+		return m->r[i].prot;
+	}
+	*end = i < m->n ? m->r[i].lo : UINT64_MAX;
+	return -1;
 }
 
 unsigned int box_mem_count(const struct box_mem *m)

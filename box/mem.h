@@ -38,6 +38,8 @@ bool box_mem_owns(const struct box_mem *m, uint64_t p, uint64_t len,
  * -ENOMEM.  Once box_mem_build_root made the sandbox's root, every change
  * is reflected there too.
  */
+#define BOX_MEM_RESERVED 0x100	/* prot of what munmap left: owned, unmapped */
+
 struct box_mem *box_mem_new(void);
 void box_mem_free(struct box_mem *m);
 
@@ -46,6 +48,12 @@ bool box_mem_any(const struct box_mem *m, uint64_t lo, uint64_t hi);
 
 /* The prot of the owned page at @p, or -1 if not owned. */
 int box_mem_prot_at(const struct box_mem *m, uint64_t p);
+
+/*
+ * The owned range holding @p: its prot, *@end its end; or -1 with *@end
+ * the start of the next owned range (UINT64_MAX if none).
+ */
+int box_mem_span(const struct box_mem *m, uint64_t p, uint64_t *end);
 
 /* Number of ranges and the i-th (for --log, tests). */
 unsigned int box_mem_count(const struct box_mem *m);
