@@ -106,7 +106,10 @@ static bool is_open_flags(long nr, int i)
 	return (nr == SYS_open && i == 1) || (nr == SYS_openat && i == 2);
 }
 
-/* The arguments; @brief (deny messages): no AT_FDCWD, no open mode. */
+/*
+ * The arguments (open's mode only with O_CREAT, as strace); @brief, for
+ * deny messages: no AT_FDCWD either.
+ */
 static void put_args(struct out *o, const struct box_ctx *c, bool brief)
 {
 	const struct box_sysent *e = c->e;
@@ -120,7 +123,7 @@ static void put_args(struct out *o, const struct box_ctx *c, bool brief)
 
 		if (a->ty == BA_FD && (int)v == AT_FDCWD && brief)
 			continue;
-		if (brief && (c->nr == SYS_open || c->nr == SYS_openat) &&
+		if ((c->nr == SYS_open || c->nr == SYS_openat) &&
 		    i == e->nargs - 1 && !(c->a[i - 1] & O_CREAT))
 			continue;
 		put(o, first ? "" : ", ");
@@ -193,7 +196,9 @@ void box_log_call(const struct box_ctx *c)
 		return;
 	put_name(&o, c);
 	put_args(&o, c, false);
-	if (c->ret < 0 && c->ret > -4096) {
+	if (c->nr == SYS_exit || c->nr == SYS_exit_group) {
+		put(&o, " = ?");
+	} else if (c->ret < 0 && c->ret > -4096) {
 		const char *en = strerrorname_np(-c->ret);
 
 		put(&o, " = -1 %s", en ? en : "E?");

@@ -45,7 +45,7 @@ struct box_mon {
 	struct box_mem *mem;
 	const struct box_policy *pol;
 	struct box_monitor_opts o;
-	uint64_t brk_start, brk_cur;
+	uint64_t brk_start, brk_cur, brk_max;
 	int status;			/* wait status at the end */
 	struct { uint64_t handler, flags, restorer, mask; } act[65];
 	stack_t altstack;
@@ -64,6 +64,8 @@ long box_raw6(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
 
 /* monmem.c: the memory calls and brk; -errno or the result */
 long box_mem_call(struct box_ctx *c);
+/* Reserve the address space the brk heap grows into (box_mon.brk_max). */
+void box_brk_reserve(void);
 
 /* log.c */
 const char *box_sysname(long nr);

@@ -419,6 +419,7 @@ static long emul(struct box_ctx *c)
 	switch (c->nr) {
 	case SYS_exit:
 	case SYS_exit_group:
+		box_log_call(c);
 		end_run((c->a[0] & 0xff) << 8);
 	case SYS_rt_sigaction:
 		return emul_sigaction(c);
@@ -502,6 +503,17 @@ static void deny(struct box_ctx *c, int err)
 		end_run(SIGSYS);
 }
 
+static const char *refusal_reason(long nr)
+{
+	switch (nr) {
+	case SYS_clone: case SYS_clone3: case SYS_fork: case SYS_vfork:
+	case SYS_execve: case SYS_execveat: case SYS_shmat:
+	case SYS_rt_sigreturn:
+		return "not supported by the monitor yet";
+	}
+	return "would break the sandbox's isolation";
+}
+
 void box_monitor_syscall(struct dune_tf *tf)
 {
 	struct box_ctx *c = &ctx;
@@ -525,8 +537,7 @@ void box_monitor_syscall(struct dune_tf *tf)
 	if (c->e->kind == BK_UNKNOWN || c->e->kind == BK_REFUSE) {
 		c->refusal = c->e->kind == BK_UNKNOWN ?
 			"system call unknown to the monitor" :
-			c->e->quiet ? NULL :
-			"refused by the monitor (isolation)";
+			c->e->quiet ? NULL : refusal_reason(c->nr);
 		c->d.verdict = BOX_DENY;
 		c->d.err = ENOSYS;
 		if (c->e->quiet) {

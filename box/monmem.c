@@ -19,8 +19,13 @@
 
 #define RWX (PROT_READ | PROT_WRITE | PROT_EXEC)
 #define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
-/* brk grows at most this far (RLIMIT_DATA is the real limit) */
-#define BOX_BRK_MAX (1ull << 36)
+/*
+ * The brk heap's room, reserved when the run starts (before the
+ * monitor's own mappings can land there): what Linux leaves free above
+ * the program, up to 1 GiB; RLIMIT_DATA still applies to the mappings.
+ */
+#define BOX_BRK_MAX (1ull << 30)
+#define BOX_BRK_MIN (1ull << 24)
 
 static bool is_err(long r)
 {
@@ -248,7 +253,7 @@ static long do_brk(uint64_t want)
 	uint64_t oldtop = BOX_PAGE_UP(cur), newtop = BOX_PAGE_UP(want);
 	long r;
 
-	if (want < start || want - start > BOX_BRK_MAX)
+	if (want < start || want - start > box_mon.brk_max)
 		return cur;
 	if (newtop > oldtop) {
 		if (claim(oldtop, newtop))
@@ -267,6 +272,28 @@ static long do_brk(uint64_t want)
 	}
 	box_mon.brk_cur = want;
 	return want;
+}
+
+void box_brk_reserve(void)
+{
+	uint64_t lo = box_mon.brk_start, len, hi;
+	long r;
+
+	for (len = BOX_BRK_MAX; len >= BOX_BRK_MIN; len /= 2) {
+		if (!lo || !range_ok(lo, len, &hi))
+			continue;
+		r = sys_mmap(lo, len, PROT_NONE,
+			     RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (r == (long)lo) {
+			if (box_mem_add(box_mon.mem, lo, hi, BOX_MEM_RESERVED))
+				box_raw6(SYS_munmap, lo, len, 0, 0, 0, 0);
+			else
+				box_mon.brk_max = len;
+			return;
+		}
+		if (!is_err(r))
+			box_raw6(SYS_munmap, r, len, 0, 0, 0, 0);
+	}
 }
 
 long box_mem_call(struct box_ctx *c)

@@ -107,14 +107,16 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 	ptent_t *old;
 	int r;
 
-	if (dune_init_and_enter())
-		return -errno;
 	memset(&box_mon, 0, sizeof(box_mon));
 	box_mon.mem = mem;
 	box_mon.pol = pol;
 	box_mon.o = o ? *o : defaults;
 	box_mon.brk_start = box_mon.brk_cur = BOX_PAGE_UP(img->brk);
 	box_mon.altstack.ss_flags = SS_DISABLE;
+	/* before libdune's own mappings can take the heap's place */
+	box_brk_reserve();
+	if (dune_init_and_enter())
+		return -errno;
 	r = box_mem_build_root(mem);
 	if (r) {
 		fprintf(stderr, "dune-box: cannot build the sandbox's page tables: %s\n",
