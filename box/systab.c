@@ -9,6 +9,9 @@
  * buffer of arg[k] bytes, xF(T) a fixed-size T, xN(k, T) arg[k] Ts, an
  * O prefix: NULL allowed.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* struct statx */
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -164,7 +167,8 @@ static const struct box_sysent tab[] = {
 
 	/* waiting for descriptors */
 	PASS(poll, ION(1, struct pollfd), V, V),
-	PASS(ppoll, ION(1, struct pollfd), OINF(struct timespec), OIN(3), V),
+	PASS(ppoll, ION(1, struct pollfd), V, OINF(struct timespec), OIN(4),
+	     V),
 	PASS(select, V, SP, SP, SP, OIOF(struct timeval)),
 	PASS(pselect6, V, SP, SP, SP, OIOF(struct timespec), SP),
 	PASS(epoll_create, V),
