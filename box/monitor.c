@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -503,6 +504,43 @@ static void deny(struct box_ctx *c, int err)
 		end_run(SIGSYS);
 }
 
+/*
+ * /proc/PID/mem (and a task's) lets whoever holds it write any page of
+ * the process, the monitor's included, whatever the page tables say.
+ * Checked on the opened file, through its /proc/self/fd link, so
+ * symlinks and relative paths do not help.
+ */
+static bool is_proc_mem(long fd)
+{
+	char link[40], target[64];
+	long n;
+	int i = 0, slashes = 0;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+	n = box_raw6(SYS_readlink, (uint64_t)link, (uint64_t)target,
+		     sizeof(target) - 1, 0, 0, 0);
+	if (n <= 0)
+		return false;
+	target[n] = 0;
+	if (strncmp(target, "/proc/", 6) || n < 10 ||
+	    strcmp(target + n - 4, "/mem"))
+		return false;
+	/* /proc/N/mem or /proc/N/task/M/mem */
+	for (i = 6; i < n - 4; i++)
+		slashes += target[i] == '/';
+	return slashes == 0 || (slashes == 2 && !strncmp(strchr(target + 6, '/'),
+						       "/task/", 6));
+}
+
+static long opened(struct box_ctx *c, long fd)
+{
+	if (fd < 0 || !is_proc_mem(fd))
+		return fd;
+	box_raw6(SYS_close, fd, 0, 0, 0, 0, 0);
+	c->refusal = "/proc/PID/mem would reach the monitor's memory";
+	return -EACCES;
+}
+
 static const char *refusal_reason(long nr)
 {
 	switch (nr) {
@@ -578,6 +616,8 @@ void box_monitor_syscall(struct dune_tf *tf)
 	else
 		c->ret = box_raw6(c->nr, c->x[0], c->x[1], c->x[2], c->x[3],
 				  c->x[4], c->x[5]);
+	if (c->nr == SYS_open || c->nr == SYS_openat || c->nr == SYS_creat)
+		c->ret = opened(c, c->ret);
 	if (c->refusal) {
 		/* an emulated call the monitor refused after all */
 		c->d.verdict = BOX_DENY;

@@ -332,7 +332,36 @@ static void test_privileged(void)
 	EXPECT_SANDBOX_SIGNAL(u_wrmsr, SIGSEGV);
 }
 
+/* ---- /proc/self/mem, directly and through a symlink ---- */
+
+static char link_path[] = "/tmp/itest-box-escape-mem";
+
+U_CODE void u_proc_mem(void)
+{
+	u.ret[0] = u_sys(SYS_openat, AT_FDCWD, (long)u.buf, O_RDWR, 0, 0, 0);
+	u.ret[1] = u_sys(SYS_open, (long)u.buf + 32, O_RDONLY, 0, 0, 0, 0);
+	u.ret[2] = u_sys(SYS_pwrite64, u.ret[0], (long)u.buf, 8, u.target, 0,
+			 0);
+	U_EXIT(0);
+}
+
+static void test_proc_mem(void)
+{
+	setup();
+	unlink(link_path);
+	IT_ASSERT(!symlink("/proc/self/mem", link_path));
+	strcpy(u.buf, "/proc/self/mem");
+	strcpy(u.buf + 32, link_path);
+	IT_ASSERT_EQ(box_test_run(u_proc_mem, NULL), 0);
+	unlink(link_path);
+	IT_ASSERT_EQ(u.ret[0], -EACCES);
+	IT_ASSERT_EQ(u.ret[1], -EACCES);
+	IT_ASSERT_EQ(u.ret[2], -EBADF);
+	EXPECT_INTACT();
+}
+
 static const struct itest tests[] = {
+	{ "proc_mem", test_proc_mem },
 	{ "touch_monitor", test_touch_monitor },
 	{ "pointers", test_pointers },
 	{ "memcalls", test_memcalls },
