@@ -49,7 +49,7 @@ struct box_mon {
 	int status;			/* wait status at the end */
 	struct { uint64_t handler, flags, restorer, mask; } act[65];
 	stack_t altstack;
-	uint64_t robust_head, robust_len;
+	uint64_t robust_head, robust_len, clear_child_tid;
 	unsigned long calls[512][3];	/* by verdict: allowed, denied, killed */
 	unsigned long unknown_calls;
 	uint64_t deny_sites[256];	/* call sites already reported */

@@ -433,6 +433,13 @@ static long emul(struct box_ctx *c)
 			memcpy(&box_mon.altstack, (const void *)c->a[0],
 			       sizeof(stack_t));
 		return 0;
+	case SYS_set_tid_address:
+		/*
+		 * Kept: given to Linux it would replace the monitor thread's
+		 * own (the C library's) clear-child-tid address.
+		 */
+		box_mon.clear_child_tid = c->a[0];
+		return box_raw6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	case SYS_set_robust_list:
 		/*
 		 * Kept, not given to Linux: at thread exit the kernel would

@@ -266,7 +266,6 @@ static const struct box_sysent tab[] = {
 	PASS(getrandom, OUT(1), V, V),
 	PASS(membarrier, V, V, V),
 	PASS(futex, SP, V, V, SP, SP, V),
-	PASS(set_tid_address, SP),
 	PASS(prctl, V, SP, V, V, V),
 	PASS0(pause),
 	PASS0(restart_syscall),
@@ -291,6 +290,7 @@ static const struct box_sysent tab[] = {
 	MEM(msync, V, V, V),
 	EMUL(arch_prctl, V, SP),
 	EMUL(set_robust_list, V, V),
+	EMUL(set_tid_address, SP),
 	EMUL(personality, V),
 
 	/* glibc copes with ENOSYS; the kernel would write ring 0's rip */

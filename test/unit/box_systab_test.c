@@ -111,7 +111,8 @@ START_TEST(kinds)
 	};
 	static const int emulated[] = { SYS_exit, SYS_exit_group,
 					SYS_arch_prctl, SYS_rt_sigaction,
-					SYS_sigaltstack, SYS_set_robust_list };
+					SYS_sigaltstack, SYS_set_robust_list,
+					SYS_set_tid_address };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(mem) / sizeof(mem[0]); i++)

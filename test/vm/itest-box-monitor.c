@@ -45,6 +45,7 @@ U_CODE void u_io(void)
 	u.ret[2] = fd;
 	u.ret[3] = u_sys(SYS_read, fd, (long)u.buf + 8, 32, 0, 0, 0);
 	u.ret[4] = u_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	u.ret[5] = u_sys(SYS_set_tid_address, (long)&u.ret[6], 0, 0, 0, 0, 0);
 	U_EXIT(7);
 }
 
@@ -71,6 +72,7 @@ static void test_io(void)
 	IT_ASSERT_EQ(u.ret[3], 9);
 	IT_ASSERT(!memcmp(u.buf + 8, "file data", 9));
 	IT_ASSERT_EQ(u.ret[4], 0);
+	IT_ASSERT_EQ(u.ret[5], gettid());
 	/* the fd was closed by the sandbox: it is this process's */
 	IT_ASSERT_EQ(fcntl(u.ret[2], F_GETFD), -1);
 	unlink(u.path);
