@@ -384,7 +384,7 @@ static __attribute__((noreturn)) void end_run(int status)
 static long emul_sigaction(struct box_ctx *c)
 {
 	int sig = c->a[0];
-	uint64_t act[4];
+	uint64_t act[4], kact[4];
 	long r;
 
 	/* the kernel's struct sigaction, with a 64-bit mask */
@@ -402,16 +402,17 @@ static long emul_sigaction(struct box_ctx *c)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			return -EINVAL;
 		/* the default action or ignoring: Linux's own, on a copy */
-		act[2] = 0;
-		r = box_raw6(SYS_rt_sigaction, sig, (uint64_t)act, 0, 8, 0, 0);
+		memcpy(kact, act, sizeof(kact));
+		kact[2] = 0;
+		r = box_raw6(SYS_rt_sigaction, sig, (uint64_t)kact, 0, 8, 0, 0);
 		if (r)
 			return r;
 	}
+	/* act was read first: oldact may be the same buffer */
 	if (c->a[2])
 		memcpy((void *)c->a[2], &box_mon.act[sig], sizeof(act));
 	if (c->a[1])
-		memcpy(&box_mon.act[sig], (const void *)c->a[1],
-		       sizeof(act));
+		memcpy(&box_mon.act[sig], act, sizeof(act));
 	return 0;
 }
 
@@ -424,15 +425,18 @@ static long emul(struct box_ctx *c)
 		end_run((c->a[0] & 0xff) << 8);
 	case SYS_rt_sigaction:
 		return emul_sigaction(c);
-	case SYS_sigaltstack:
+	case SYS_sigaltstack: {
 		/* recorded: there are no ring-3 handlers to run on it yet */
-		if (c->a[1])
-			memcpy((void *)c->a[1], &box_mon.altstack,
-			       sizeof(stack_t));
+		stack_t ss;
+
 		if (c->a[0])
-			memcpy(&box_mon.altstack, (const void *)c->a[0],
-			       sizeof(stack_t));
+			memcpy(&ss, (const void *)c->a[0], sizeof(ss));
+		if (c->a[1])
+			memcpy((void *)c->a[1], &box_mon.altstack, sizeof(ss));
+		if (c->a[0])
+			box_mon.altstack = ss;
 		return 0;
+	}
 	case SYS_set_tid_address:
 		/*
 		 * Kept: given to Linux it would replace the monitor thread's

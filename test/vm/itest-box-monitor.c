@@ -25,6 +25,7 @@ struct udata {
 	char path[64];
 	char denied[32];
 	uint64_t tls[4];
+	uint64_t sa[4], sa2[4], old[4];
 } U_DATA_TYPE;
 
 static struct udata u U_DATA = {
@@ -257,6 +258,46 @@ static void test_arch_prctl(void)
 	IT_ASSERT_EQ(errno, 77);
 }
 
+/* ---- rt_sigaction: SIG_IGN and SIG_DFL reach Linux, handlers not yet ---- */
+
+U_CODE void u_sig(void)
+{
+	u.sa[0] = (uint64_t)SIG_IGN;
+	u.ret[0] = u_sys(SYS_rt_sigaction, SIGPIPE, (long)u.sa, 0, 8, 0, 0);
+	u.ret[1] = u_sys(SYS_rt_sigaction, SIGPIPE, 0, (long)u.old, 8, 0, 0);
+	/* the read end is closed: EPIPE, not death by SIGPIPE */
+	u.ret[2] = u_sys(SYS_write, u.wfd, (long)u.msg, 1, 0, 0, 0);
+	u.sa2[0] = (uint64_t)u_sig;
+	u.ret[3] = u_sys(SYS_rt_sigaction, SIGUSR1, (long)u.sa2, 0, 8, 0, 0);
+	/* new and old in one buffer: old is what was there */
+	u.sa[0] = (uint64_t)SIG_DFL;
+	u.ret[4] = u_sys(SYS_rt_sigaction, SIGPIPE, (long)u.sa, (long)u.sa, 8,
+			 0, 0);
+	u.ret[5] = u_sys(SYS_rt_sigaction, SIGPIPE, 0, (long)u.old + 8, 8, 0, 0);
+	u.ret[6] = u_sys(SYS_rt_sigaction, SIGPIPE, 0, 0, 4, 0, 0);
+	U_EXIT(0);
+}
+
+static void test_sigaction(void)
+{
+	int p[2];
+
+	IT_ASSERT(!pipe(p));
+	close(p[0]);
+	u.wfd = p[1];
+	IT_ASSERT_EQ(box_test_run(u_sig, NULL), 0);
+	IT_ASSERT_EQ(u.ret[0], 0);
+	IT_ASSERT_EQ(u.ret[1], 0);
+	IT_ASSERT_EQ(u.old[0], (uint64_t)SIG_IGN);
+	IT_ASSERT_EQ(u.ret[2], -EPIPE);
+	IT_ASSERT_EQ(u.ret[3], -ENOSYS);
+	IT_ASSERT_EQ(u.ret[4], 0);
+	IT_ASSERT_EQ(u.sa[0], (uint64_t)SIG_IGN);
+	IT_ASSERT_EQ(u.ret[5], 0);
+	IT_ASSERT_EQ(u.old[1], (uint64_t)SIG_DFL);
+	IT_ASSERT_EQ(u.ret[6], -EINVAL);
+}
+
 /* ---- denials, the log, the status ---- */
 
 /* One call site, called twice. */
@@ -373,6 +414,7 @@ static const struct itest tests[] = {
 	{ "brk", test_brk },
 	{ "tls", test_tls },
 	{ "arch_prctl", test_arch_prctl },
+	{ "sigaction", test_sigaction },
 	{ "denied_and_log", test_denied_and_log },
 	{ "status", test_status },
 };
