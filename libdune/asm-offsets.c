@@ -66,4 +66,6 @@ void dune_asm_offsets(void)
 	OFFSET(UCTX_ACTIVE, dune_user_ctx, active);
 	OFFSET(UCTX_FS_BASE, dune_user_ctx, fs_base);
 	OFFSET(UCTX_GS_BASE, dune_user_ctx, gs_base);
+	OFFSET(UCTX_UFS_SET, dune_user_ctx, ufs_set);
+	OFFSET(UCTX_UFS_BASE, dune_user_ctx, ufs_base);
 }

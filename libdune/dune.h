@@ -205,6 +205,19 @@ int dune_jump_to_user(struct dune_tf *tf);
  */
 __attribute__((noreturn)) void dune_ret_from_user(int ret);
 
+/*
+ * Ring 3's FS base, as in the original libdune: dune_set_user_fs gives
+ * the calling thread's ring-3 code its own FS base (a sandbox's
+ * arch_prctl(ARCH_SET_FS)), loaded on every entry into ring 3 until it
+ * is changed, across dune_jump_to_user runs; ring-0 handlers keep running
+ * on the thread's own base.  A non-canonical base makes the next return
+ * to ring 3 fault (#GP at ring 0): callers check it.
+ * dune_get_user_fs: that base, or the thread's own before the first set.
+ * Both only in Dune mode (get returns 0, set does nothing outside it).
+ */
+unsigned long dune_get_user_fs(void);
+void dune_set_user_fs(unsigned long fs_base);
+
 /* Ring-3 selectors (see desc.h), for building a struct dune_tf. */
 #define DUNE_USER_CS 0x23
 #define DUNE_USER_SS 0x1b

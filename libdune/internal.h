@@ -51,6 +51,12 @@ struct dune_user_ctx {
 	uint16_t active;	/* a ring-3 run is in progress */
 	uint64_t fs_base, gs_base;
 	uint16_t fs_sel, gs_sel;	/* the caller's, for dune_ret_from_user */
+	/*
+	 * dune_set_user_fs: the FS base ring 3 runs on (written on every
+	 * return to ring 3 while ufs_set); ring 0 keeps fs_base.
+	 */
+	uint16_t ufs_set;
+	uint64_t ufs_base;
 };
 
 /* The kernel's struct sigaction and siginfo, for raw system calls. */

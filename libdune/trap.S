@@ -79,6 +79,19 @@ dune_trap_common:
 	cld
 	movq	%rsp, %rdi
 	call	dune_trap
+	/*
+	 * Back to ring 3 with a base set by dune_set_user_fs: load it last,
+	 * when no C code will run on this side (rbx still holds the thread).
+	 */
+	testb	$3, TF_CS(%rsp)
+	jz	3f
+	cmpw	$0, UCTX_UFS_SET(%rbx)
+	je	3f
+	movl	$MSR_FS_BASE_NR, %ecx
+	movl	UCTX_UFS_BASE(%rbx), %eax
+	movl	UCTX_UFS_BASE + 4(%rbx), %edx
+	wrmsr
+3:
 	popq	%rax
 	popq	%rbx
 	popq	%rcx

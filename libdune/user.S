@@ -54,6 +54,14 @@ dune_user_enter:
 	movq	%rdx, UCTX_RFLAGS(%rdi)
 	stmxcsr	UCTX_MXCSR(%rdi)
 	fnstcw	UCTX_FCW(%rdi)
+	/* ring 3's own FS base, if dune_set_user_fs gave it one */
+	cmpw	$0, UCTX_UFS_SET(%rdi)
+	je	1f
+	movl	$MSR_FS_BASE_NR, %ecx
+	movl	UCTX_UFS_BASE(%rdi), %eax
+	movl	UCTX_UFS_BASE + 4(%rdi), %edx
+	wrmsr
+1:
 	movq	%rsi, %rdi
 	jmp	tf_iret
 	.size dune_user_enter, . - dune_user_enter

@@ -164,6 +164,35 @@ static __attribute__((noreturn)) void misuse(const char *what)
 	dune_die_signal(SIGABRT);
 }
 
+/*
+ * Ring 3's FS base (the original libdune's per-CPU ufs_base): kept in the
+ * thread, loaded on every return to ring 3 until changed; ring-0 code
+ * never runs on it (trap.S puts the thread's own back on entry).  Until
+ * the first dune_set_user_fs, ring 3 starts on the thread's base.
+ */
+unsigned long dune_get_user_fs(void)
+{
+	struct dune_thread *t;
+
+	if (!dune_active())
+		return 0;
+	t = dune_cur_thread();
+	if (t->user.ufs_set)
+		return t->user.ufs_base;
+	return t->user.active ? t->user.fs_base : rdmsr(MSR_FS_BASE_NR);
+}
+
+void dune_set_user_fs(unsigned long fs_base)
+{
+	struct dune_thread *t;
+
+	if (!dune_active())
+		return;
+	t = dune_cur_thread();
+	t->user.ufs_base = fs_base;
+	t->user.ufs_set = 1;
+}
+
 __attribute__((noreturn)) void dune_ret_from_user(int ret)
 {
 	struct dune_thread *t;
@@ -217,6 +246,16 @@ __attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf)
 	if (f.cs & 3) {
 		dune_user_sanitize(&f);
 		dune_set_lstar(t, true);
+		/* Last: no TLS access from here to ring 3 (no epilogue). */
+		if (t->user.ufs_set)
+			__asm__ volatile("wrmsr"
+					 :
+					 : "c"(MSR_FS_BASE_NR),
+					   "a"((uint32_t)t->user.ufs_base),
+					   "d"((uint32_t)(t->user.ufs_base >> 32))
+					 : "memory");
+		t->trap_depth = 0;
+		dune_tf_pop(&f);
 	} else {
 		f.cs = DUNE_SEL_KCODE;
 		f.ss = DUNE_SEL_KDATA;

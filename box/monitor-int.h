@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* dune-box monitor internals shared by monitor.c, monmem.c, run.c, log.c. */
+#ifndef BOX_MONITOR_INT_H
+#define BOX_MONITOR_INT_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "../libdune/dune.h"
+#include "mem.h"
+#include "monitor.h"
+#include "policy.h"
+#include "systab.h"
+
+#define BOX_PG 4096ull
+#define BOX_USER_END ((1ull << 47) - BOX_PG)
+#define BOX_PAGE_UP(x) (((x) + BOX_PG - 1) & ~(BOX_PG - 1))
+
+/*
+ * One ring-3 system call while the monitor works on it.  Copies of
+ * paths and of structures holding pointers live here (monitor memory);
+ * x[] is what Linux gets.  One per sandbox thread (one thread for now).
+ */
+struct box_ctx {
+	long nr;
+	uint64_t a[6];		/* as ring 3 passed them */
+	uint64_t x[6];		/* what Linux gets (copies substituted) */
+	uint64_t rip;		/* the call site */
+	const struct box_sysent *e;
+	struct box_call call;	/* for the policy */
+	char path[2][PATH_MAX];
+	struct iovec iov[IOV_MAX];
+	struct msghdr msg;
+	uint64_t msg_user;	/* the sandbox's msghdr (recvmsg copy-back) */
+	uint64_t pselect_arg[2];
+	struct box_decision d;
+	const char *refusal;	/* the monitor's own reason, if it refused */
+	long ret;
+};
+
+struct box_mon {
+	struct box_mem *mem;
+	const struct box_policy *pol;
+	struct box_monitor_opts o;
+	uint64_t brk_start, brk_cur, brk_max;
+	int status;			/* wait status at the end */
+	struct { uint64_t handler, flags, restorer, mask; } act[65];
+	stack_t altstack;
+	uint64_t robust_head, robust_len, clear_child_tid;
+	unsigned long calls[512][3];	/* by verdict: allowed, denied, killed */
+	unsigned long unknown_calls;
+	uint64_t deny_sites[256];	/* call sites already reported */
+};
+
+extern struct box_mon box_mon;
+
+/* monitor.c */
+void box_monitor_syscall(struct dune_tf *tf);
+long box_raw6(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+	      uint64_t e, uint64_t f);
+
+/* monmem.c: the memory calls and brk; -errno or the result */
+long box_mem_call(struct box_ctx *c);
+/* Reserve the address space the brk heap grows into (box_mon.brk_max). */
+void box_brk_reserve(void);
+
+/* log.c */
+const char *box_sysname(long nr);
+void box_log_call(const struct box_ctx *c);
+void box_log_deny(struct box_ctx *c);
+struct dune_stats;
+void box_log_stats(const struct dune_stats *before,
+		   const struct dune_stats *after);
+
+#endif

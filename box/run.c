@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dune-box: the run.  Enter Dune mode, give ring 3 the sandbox's
+ * page-table root, route its system calls to the monitor (monitor.c) and
+ * its exceptions to the signal a native process would get, and start
+ * the program the way execve leaves it: at its entry point, rsp at argc,
+ * every other general register 0, FS base 0, default FPU control.
+ *
+ * Without ring-3 signal handlers (the next step), an exception ends the
+ * sandbox with its signal's default action: the run returns the wait
+ * status, and box_exit_like makes it this process's own end, so the
+ * kernel decides the core bit as it would natively.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "monitor-int.h"
+#include "../libdune/internal.h"
+
+/* The exceptions a ring-3 instruction can raise (excsig.c maps them). */
+static const int exc_vectors[] = {
+	DUNE_TRAP_DE, DUNE_TRAP_DB, DUNE_TRAP_BP, DUNE_TRAP_OF, DUNE_TRAP_BR,
+	DUNE_TRAP_UD, DUNE_TRAP_TS, DUNE_TRAP_NP, DUNE_TRAP_SS, DUNE_TRAP_GP,
+	DUNE_TRAP_MF, DUNE_TRAP_AC, DUNE_TRAP_XF,
+};
+#define N_EXC (sizeof(exc_vectors) / sizeof(exc_vectors[0]))
+
+static __attribute__((noreturn)) void die_by(int sig)
+{
+	box_mon.status = sig;
+	dune_ret_from_user(0);
+}
+
+/*
+ * Not from ring 3: the monitor's own fault.  Give the vector back to
+ * libdune and return: the instruction faults again and gets libdune's
+ * report (a trap's rip is already past it; the monitor raises none).
+ */
+static void exc_handler(struct dune_tf *tf)
+{
+	struct dune_excsig s;
+	struct dune_exc e;
+	int r;
+
+	if (!(tf->cs & 3)) {
+		dune_register_intr_handler(tf->vector, NULL);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.vector = tf->vector;
+	e.err = tf->err;
+	e.rip = tf->rip;
+	if (e.vector == DUNE_TRAP_DB)
+		__asm__ volatile("mov %%dr6, %0" : "=r"(e.dr6));
+	if (e.vector == DUNE_TRAP_MF)
+		__asm__ volatile("fnstsw %0\n\tfnstcw %1"
+				 : "=m"(e.fsw), "=m"(e.fcw));
+	if (e.vector == DUNE_TRAP_XF)
+		__asm__ volatile("stmxcsr %0" : "=m"(e.mxcsr));
+	r = dune_exc_signal(&e, &s);
+	if (r == DUNE_EXC_RETRY)
+		return;
+	die_by(r == DUNE_EXC_SIGNAL ? s.info.signo : SIGSEGV);
+}
+
+/*
+ * Ring 3 touched a page its root does not give it (monitor memory, a
+ * reservation, a page it may not write): SIGSEGV, as natively.
+ */
+static void pf_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	if (!(tf->cs & 3)) {
+		dune_vm_default_pgflt_handler(addr, fec, tf);
+		return;
+	}
+	die_by(SIGSEGV);
+}
+
+static void handlers(bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_EXC; i++)
+		dune_register_intr_handler(exc_vectors[i],
+					   on ? exc_handler : NULL);
+	dune_register_pgflt_handler(on ? pf_handler : NULL);
+	dune_register_syscall_handler(on ? box_monitor_syscall : NULL);
+}
+
+int box_run(const struct box_image *img, struct box_mem *mem,
+	    const struct box_policy *pol, const struct box_monitor_opts *o)
+{
+	static const struct box_monitor_opts defaults = { .log_fd = -1,
+							  .msg_fd = 2 };
+	struct dune_stats st0, st1;
+	uint32_t mxcsr, ring3_mxcsr = 0x1f80;	/* as after execve */
+	uint16_t fcw, ring3_fcw = 0x37f;
+	bool have_stats = false;
+	struct dune_tf tf;
+	ptent_t *old;
+	int r;
+
+	memset(&box_mon, 0, sizeof(box_mon));
+	box_mon.mem = mem;
+	box_mon.pol = pol;
+	box_mon.o = o ? *o : defaults;
+	box_mon.brk_start = box_mon.brk_cur = BOX_PAGE_UP(img->brk);
+	box_mon.altstack.ss_flags = SS_DISABLE;
+	/* before libdune's own mappings can take the heap's place */
+	box_brk_reserve();
+	if (dune_init_and_enter())
+		return -errno;
+	r = box_mem_build_root(mem);
+	if (r) {
+		fprintf(stderr, "dune-box: cannot build the sandbox's page tables: %s\n",
+			strerror(-r));
+		return r;
+	}
+	if (box_mon.o.stats)
+		have_stats = !dune_get_stats(&st0);
+
+	memset(&tf, 0, sizeof(tf));
+	tf.rip = img->entry;
+	tf.rsp = img->sp;
+	tf.rflags = 0x202;
+	handlers(true);
+	dune_set_user_fs(0);
+	old = dune_vm_current();
+	r = dune_vm_switch(box_mem_root(mem));
+	if (!r) {
+		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fcw));
+		__asm__ volatile("ldmxcsr %0\n\tfldcw %1"
+				 : : "m"(ring3_mxcsr), "m"(ring3_fcw));
+		r = dune_jump_to_user(&tf);
+		__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(fcw));
+		dune_vm_switch(old);
+	}
+	handlers(false);
+	if (r < 0) {
+		fprintf(stderr, "dune-box: cannot start the program: %s\n",
+			strerror(-r));
+		return r;
+	}
+	if (box_mon.o.stats) {
+		have_stats = have_stats && !dune_get_stats(&st1);
+		box_log_stats(have_stats ? &st0 : NULL, have_stats ? &st1 : NULL);
+	}
+	return box_mon.status;
+}
+
+__attribute__((noreturn)) void box_exit_like(int status)
+{
+	fflush(NULL);
+	if (WIFSIGNALED(status) || (status & 0x7f)) {
+		int sig = status & 0x7f;
+
+		if (dune_active())
+			dune_die_signal(sig);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	exit(WEXITSTATUS(status));
+}
