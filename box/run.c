@@ -77,7 +77,7 @@ static void exc_handler(struct dune_tf *tf)
 static void pf_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 {
 	if (!(tf->cs & 3)) {
-		dune_vm_default_pgflt_handler(addr, fec, tf);
+		dune_vm_cow_pgflt_handler(addr, fec, tf);
 		return;
 	}
 	die_by(SIGSEGV);
