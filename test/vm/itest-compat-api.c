@@ -8,6 +8,7 @@
  * Built with -I. (Makefile) so "libdune/..." resolves as in the original.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,21 @@ static void bp_record(struct dune_tf *tf)
 static void test_tf_layout(void)
 {
 	uint64_t out_rbx, out_r12, out_rdi, cs;
+
+	/* where the original's programs and assembly found the fields */
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rdi), 0);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rcx), 24);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, r11), 56);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rbx), 64);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, r15), 104);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rax), 112);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, err), 120);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rip), 128);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, cs), 136);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rflags), 144);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, rsp), 152);
+	IT_ASSERT_EQ(offsetof(struct dune_tf, ss), 160);
+	IT_ASSERT_EQ(sizeof(struct dune_tf), 168);
 
 	enter();
 	IT_ASSERT_EQ(dune_register_intr_handler(T_BRKPT, bp_record), 0);
