@@ -167,6 +167,13 @@ $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBDUNE) $(PROG_LIBS)
 
+# Programs in the original Dune's style include "libdune/dune.h",
+# "libdune/cpu-x86.h", ... from the top of the tree, and are built as the
+# original's were: -O3, static (docs/porting.md).
+COMPAT_PROGS := itest-compat-api dune-compat-bench
+$(patsubst %,$(B)/obj/prog/%.o,$(COMPAT_PROGS)): override CFLAGS += -I. -O3
+$(patsubst %,$(B)/bin/%,$(COMPAT_PROGS)): override CFLAGS += -static
+
 # Programs linked with libdune.so instead of libdune.a (run path
 # $ORIGIN/../lib: build/lib next to build/bin, PREFIX/lib next to
 # PREFIX/bin); tools/dune-vm ships the library with them.
@@ -335,10 +342,11 @@ VERSION := 0.$(shell sed -n 's/^\#define DUNE_API_VERSION //p' include/dune/uapi
 # holds the upstream version, utsrelease.h the one uname -r shows).
 KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 MODDIR ?= /lib/modules/$(KREL)/extra
-# What a program needs: dune.h includes layout.h, mmu.h (mmu-x86.h) and
-# <dune/uapi.h>; elf.h is the original's ELF API.
+# What a program needs: dune.h includes layout.h, mmu.h (mmu-x86.h),
+# fpu.h and <dune/uapi.h>; elf.h and cpu-x86.h as in the original.
 PUBLIC_HEADERS := libdune/dune.h libdune/layout.h libdune/mmu.h \
-	libdune/mmu-x86.h libdune/elf.h include/dune/uapi.h
+	libdune/mmu-x86.h libdune/elf.h libdune/cpu-x86.h libdune/fpu.h \
+	include/dune/uapi.h
 
 install: install-module install-lib
 
@@ -353,6 +361,8 @@ install-lib: lib $(B)/bin/dune-run
 	install -D -m 755 $(B)/bin/dune-run $(DESTDIR)$(BINDIR)/dune-run
 	install -d $(DESTDIR)$(INCLUDEDIR)/dune $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dune/
+	# "libdune/dune.h", as the original's programs include it
+	ln -sfn . $(DESTDIR)$(INCLUDEDIR)/dune/libdune
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		libdune/dune.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/dune.pc

@@ -11,7 +11,10 @@ void dune_gdt_init(uint64_t *gdt, const struct dune_tss *tss)
 	uint64_t base = (uint64_t)(uintptr_t)tss;
 	uint64_t limit = sizeof(*tss) - 1;
 
-	gdt[0] = 0;
+	unsigned int i;
+
+	for (i = 0; i < DUNE_GDT_ENTRIES; i++)
+		gdt[i] = 0;
 	gdt[DUNE_SEL_KCODE >> 3] = DUNE_DESC_KCODE64;
 	gdt[DUNE_SEL_KDATA >> 3] = DUNE_DESC_KDATA;
 	gdt[DUNE_SEL_UDATA >> 3] = DUNE_DESC_UDATA;

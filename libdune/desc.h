@@ -10,19 +10,22 @@
 #include <stdint.h>
 
 /*
- * Selectors.  SYSCALL loads CS = STAR[47:32] and SS = that + 8, so kernel
- * data follows kernel code.  SYSRET to ring 3 loads SS = STAR[63:48] + 8
- * and CS = STAR[63:48] + 16, so user data precedes user code; with
- * STAR[63:48] = 0x10 that is 0x18 and 0x20 (RPL 3 added).
+ * Selectors: Linux's GDT layout, as the original libdune had it (its
+ * GD_* names, dune.h), so ring 3 runs with Linux's user selectors (0x2b,
+ * 0x33) and signal frames show them.  SYSCALL loads CS = STAR[47:32] and
+ * SS = that + 8, so kernel data follows kernel code.  SYSRET to ring 3
+ * loads SS = STAR[63:48] + 8 and CS = STAR[63:48] + 16 (SDM vol. 2,
+ * SYSCALL/SYSRET), so user data precedes user code; with STAR[63:48] =
+ * 0x20 that is 0x28 and 0x30 (RPL 3 added).  Slots 1 and 4 stay empty.
  */
-#define DUNE_SEL_KCODE	0x08
-#define DUNE_SEL_KDATA	0x10
-#define DUNE_SEL_UDATA	0x18
-#define DUNE_SEL_UCODE	0x20
-#define DUNE_SEL_TSS	0x28	/* 16 bytes: two GDT slots */
-#define DUNE_GDT_ENTRIES 7
+#define DUNE_SEL_KCODE	0x10
+#define DUNE_SEL_KDATA	0x18
+#define DUNE_SEL_UDATA	0x28
+#define DUNE_SEL_UCODE	0x30
+#define DUNE_SEL_TSS	0x38	/* 16 bytes: two GDT slots */
+#define DUNE_GDT_ENTRIES 9
 
-#define DUNE_STAR ((uint64_t)DUNE_SEL_KDATA << 48 | \
+#define DUNE_STAR ((uint64_t)(DUNE_SEL_UDATA - 8) << 48 | \
 		   (uint64_t)DUNE_SEL_KCODE << 32)
 
 /* Code/data descriptors, flat, limit 4 GiB, accessed bit preset. */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <dune/uapi.h>
 
 /*
@@ -28,6 +29,7 @@
 
 #include "layout.h"
 #include "mmu.h"
+#include "fpu.h"
 
 /*
  * Open /dev/dune and check that the module speaks our API version.
@@ -86,19 +88,176 @@ int dune_get_stats(struct dune_stats *stats);
 /* The windows chosen by dune_init, or NULL before it. */
 const struct dune_layout *dune_get_layout(void);
 
+/* ------------------------------------------------------------------ */
+/* Utilities (the original libdune's, util.c and procmap.c)            */
+/* ------------------------------------------------------------------ */
+
+/* The time-stamp counter (RDTSC does not exit), in cycles. */
+static inline unsigned long dune_get_ticks(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (unsigned long)lo | (unsigned long)hi << 32;
+}
+
+/*
+ * printf to fd 1 with one write system call and no stdio buffer (so it
+ * works where stdio cannot, e.g. in a trap handler; output longer than
+ * 1023 bytes is cut).  Returns what write returned.
+ */
+int dune_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * End the process at once: no atexit handlers, no stdio flush.  The
+ * original left the exit status to chance; here it is 1 (EXIT_FAILURE).
+ */
+__attribute__((noreturn)) void dune_die(void);
+
+/*
+ * The mmap system call, made directly (no libc wrapper): returns the
+ * address, or a negative errno cast to a pointer (not MAP_FAILED).
+ */
+void *dune_mmap(void *addr, size_t length, int prot, int flags, int fd,
+		off_t offset);
+
+/* As in the original libdune: without <assert.h>, assert prints and dies. */
+#ifndef assert
+#define assert(expr)							\
+	do {								\
+		if (!(expr)) {						\
+			dune_printf("ASSERT(" #expr ") at %s:%d in function %s\n", \
+				    __FILE__, __LINE__, __func__);	\
+			dune_die();					\
+		}							\
+	} while (0)
+#endif
+
+/*
+ * INVPCID (SDM vol. 2) of type @mode for @addr in PCID 1, as the
+ * original libdune's: its programs used PCID 1.  #UD in the guest
+ * unless the processor and dune.ko allow it (DUNE_CAP_INVPCID).
+ */
+static inline void __invpcid(int mode, unsigned long addr)
+{
+	struct {
+		uint64_t pcid, addr;
+	} desc = { 1, addr };
+
+	__asm__ volatile("invpcid %0, %1"
+			 : : "m"(desc), "r"((unsigned long)mode) : "memory");
+}
+
+/*
+ * The process's memory map, one entry per line of /proc/self/maps, in
+ * address order.  path is "" for anonymous memory and valid only during
+ * the callback.
+ */
+#define PROCMAP_TYPE_UNKNOWN	0x00
+#define PROCMAP_TYPE_FILE	0x01
+#define PROCMAP_TYPE_ANONYMOUS	0x02
+#define PROCMAP_TYPE_HEAP	0x03
+#define PROCMAP_TYPE_STACK	0x04
+#define PROCMAP_TYPE_VSYSCALL	0x05
+#define PROCMAP_TYPE_VDSO	0x06
+#define PROCMAP_TYPE_VVAR	0x07
+
+struct dune_procmap_entry {
+	uintptr_t	begin;
+	uintptr_t	end;
+	uint64_t	offset;
+	bool		r;	/* readable */
+	bool		w;	/* writable */
+	bool		x;	/* executable */
+	bool		p;	/* private (else shared) */
+	char		*path;
+	int		type;	/* PROCMAP_TYPE_* */
+};
+
+typedef void (*dune_procmap_cb)(const struct dune_procmap_entry *);
+
+/* Call @cb for every mapping; aborts if /proc/self/maps cannot be read. */
+void dune_procmap_iterate(dune_procmap_cb cb);
+/* Print the map to stdout. */
+void dune_procmap_dump(void);
+
+/*
+ * The original libdune's x2APIC helpers (dune_apic_*, posted IPIs) are
+ * not provided: dune.ko gives the guest no APIC (docs/porting.md).
+ */
+
 /*
  * Trap frame of a guest exception or interrupt, as the entry code saves
- * it on the exception stack.  Handlers may change it: every field from
- * rax to ss is restored when the handler returns.
+ * it on the exception stack.  Handlers may change it: every register is
+ * restored from it when the handler returns.  The layout is the original
+ * libdune's (programs index it, and its assembly did), checked below:
+ * the registers that carry arguments first, the callee-saved ones, rax,
+ * then the CPU's frame, whose 16-bit selectors sit in 8-byte slots.  The
+ * vector shares the error code's slot: the CPU pushes a 64-bit error
+ * code whose upper half is always zero (SDM vol. 3, 6.13).
  */
 struct dune_tf {
-	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t vector;	/* 0 .. 255 */
-	uint64_t err;		/* error code, 0 if the vector has none */
-	/* pushed by the CPU */
-	uint64_t rip, cs, rflags, rsp, ss;
+	/* arguments (ARG0 .. ARG5) */
+	uint64_t rdi;
+	uint64_t rsi;
+	uint64_t rdx;
+	uint64_t rcx;
+	uint64_t r8;
+	uint64_t r9;
+	uint64_t r10;
+	uint64_t r11;
+
+	/* callee-saved */
+	uint64_t rbx;
+	uint64_t rbp;
+	uint64_t r12;
+	uint64_t r13;
+	uint64_t r14;
+	uint64_t r15;
+
+	/* system call number and result */
+	uint64_t rax;
+
+	/* exception frame */
+	uint32_t err;		/* error code, 0 if the vector has none */
+	union {
+		uint32_t pad1;
+		uint32_t vector;	/* 0 .. 255 (libdune's addition) */
+	};
+	uint64_t rip;
+	uint16_t cs;
+	uint16_t pad2[3];
+	uint64_t rflags;
+	uint64_t rsp;
+	uint16_t ss;
+	uint16_t pad3[3];
 };
+
+_Static_assert(offsetof(struct dune_tf, rcx) == 24 &&
+	       offsetof(struct dune_tf, rbx) == 64 &&
+	       offsetof(struct dune_tf, rax) == 112 &&
+	       offsetof(struct dune_tf, err) == 120 &&
+	       offsetof(struct dune_tf, vector) == 124 &&
+	       offsetof(struct dune_tf, rip) == 128 &&
+	       offsetof(struct dune_tf, cs) == 136 &&
+	       offsetof(struct dune_tf, rflags) == 144 &&
+	       offsetof(struct dune_tf, rsp) == 152 &&
+	       offsetof(struct dune_tf, ss) == 160 &&
+	       sizeof(struct dune_tf) == 168,
+	       "struct dune_tf has the original libdune's layout");
+
+/*
+ * System call arguments in a frame given to a dune_syscall_cb (the
+ * fourth, r10 at the `syscall` instruction, is copied to rcx, which the
+ * instruction overwrote: the C calling convention's order).
+ */
+#define ARG0(tf)	((tf)->rdi)
+#define ARG1(tf)	((tf)->rsi)
+#define ARG2(tf)	((tf)->rdx)
+#define ARG3(tf)	((tf)->rcx)
+#define ARG4(tf)	((tf)->r8)
+#define ARG5(tf)	((tf)->r9)
 
 /* Page-fault error code bits (SDM 4.7). */
 #define FEC_P	0x01	/* protection violation (else: not present) */
@@ -110,14 +269,18 @@ struct dune_tf {
 typedef void (*dune_intr_cb)(struct dune_tf *tf);
 typedef void (*dune_pgflt_cb)(uintptr_t addr, uint64_t fec,
 			      struct dune_tf *tf);
+typedef void (*dune_syscall_cb)(struct dune_tf *tf);
 
 /*
  * Handle guest vector @vec (0 .. 255) with @cb instead of the default
  * report-and-die; NULL restores the default.  Handlers run in the guest
  * on a per-thread exception stack with interrupts off; the vector
  * registers are saved around them.  They must not fault themselves (a
- * nested exception is reported and ends the process).  0, or -1 with
- * errno EINVAL.
+ * nested exception is reported and ends the process).  As in the
+ * original libdune, vector DUNE_SIGNAL_INTR_BASE + s (s = 1 .. 55) is
+ * also signal s: registering it registers @cb for that signal too (see
+ * dune_register_signal_handler).  0, or -EINVAL (errno EINVAL too) for a
+ * vector out of range.
  */
 int dune_register_intr_handler(int vec, dune_intr_cb cb);
 
@@ -138,18 +301,22 @@ void dune_dump_trap_frame(struct dune_tf *tf);
 /*
  * Handle system calls made at ring 3 (the `syscall` instruction in code
  * started by dune_jump_to_user).  @cb runs at ring 0 on the trap stack
- * with tf->rax = number, rdi, rsi, rdx, r10, r8, r9 = arguments, tf->rip
- * past the instruction, tf->cs/ss the ring-3 selectors.  It may emulate
+ * with tf->rax = number, ARG0(tf) .. ARG5(tf) = the arguments (rdi, rsi,
+ * rdx, r10 copied to rcx, r8, r9, as in the original libdune), tf->rip
+ * past the instruction, tf->cs/ss the ring-3 selectors.  Ring 3 resumes
+ * with r10 = ARG3(tf), rcx = its rip and r11 = its rflags, as after a
+ * Linux system call.  It may emulate
  * the call (set tf->rax), deny it (tf->rax = -EPERM), forward it with
  * dune_passthrough_syscall, or end the ring-3 run with
  * dune_ret_from_user.  When it returns, ring 3 resumes from @tf.  With no
  * handler, every ring-3 system call fails with -ENOSYS.  No VM exit.
  */
-void dune_register_syscall_handler(dune_intr_cb cb);
+void dune_register_syscall_handler(dune_syscall_cb cb);
 
 /*
- * Forward the ring-3 system call in @tf to Linux unchanged, as the
- * calling thread's own system call: tf->rax gets the result.  One VM exit
+ * Forward the ring-3 system call in @tf to Linux, as the calling thread's
+ * own system call: number tf->rax, arguments ARG0(tf) .. ARG5(tf);
+ * tf->rax gets the result.  One VM exit
  * (the same path as the program's own system calls).  Thread creation
  * (clone with CLONE_VM, clone3, vfork) gets -ENOSYS: the new thread would
  * start on the handler's stack.
@@ -164,12 +331,28 @@ void dune_passthrough_syscall(struct dune_tf *tf);
  * another handler).  Like sigaction without SA_RESTART: a system call
  * blocked when it arrives fails with EINTR, right after @cb ran.  A
  * thread not in Dune mode gets @cb natively with a frame built from its
- * signal context.  NULL restores the default action.  0, or -1 with
- * errno EINVAL (SIGKILL, SIGSTOP, a signal libdune needs, or out of
- * range).
+ * signal context.  NULL restores the default action.  For @signum up to
+ * 55, vector DUNE_SIGNAL_INTR_BASE + @signum (an `int` instruction) gets
+ * @cb as well, as in the original libdune, where that vector was how the
+ * module delivered the signal.  0, or -EINVAL (errno EINVAL too) for
+ * SIGKILL, SIGSTOP, a signal libdune needs, or one out of range.
+ *
+ * The original's module injected signal s as vector 200 + s; dune.ko
+ * delivers it as DUNE_SIGNAL_VECTOR(s) (room for all 64 signals), which
+ * handlers see in tf->vector; the original's programs never read it.
  */
 #define DUNE_SIGNAL_VECTOR(signum) (0x40 + (signum))
+#define DUNE_SIGNAL_INTR_BASE 200
 int dune_register_signal_handler(int signum, dune_intr_cb cb);
+
+/*
+ * The original libdune's signal(): @cb(@sig) runs when @sig arrives,
+ * natively or in Dune mode (then in the guest, as with
+ * dune_register_signal_handler); SIG_DFL and SIG_IGN as for signal().
+ * Returns NULL (not the previous handler), or SIG_ERR with errno.
+ */
+typedef void (*sighandler_t)(int);
+sighandler_t dune_signal(int sig, sighandler_t cb);
 
 /*
  * Restore every register from @tf and continue there (ring 0 or ring 3,
@@ -218,9 +401,21 @@ __attribute__((noreturn)) void dune_ret_from_user(int ret);
 unsigned long dune_get_user_fs(void);
 void dune_set_user_fs(unsigned long fs_base);
 
-/* Ring-3 selectors (see desc.h), for building a struct dune_tf. */
-#define DUNE_USER_CS 0x23
-#define DUNE_USER_SS 0x1b
+/*
+ * The guest's GDT: Linux's layout, as in the original libdune (desc.h).
+ * GD_TSS is a 16-byte descriptor (GD_TSS2 its upper half).
+ */
+#define GD_KT		0x10	/* ring-0 code */
+#define GD_KD		0x18	/* ring-0 data */
+#define GD_UD		0x28	/* ring-3 data */
+#define GD_UT		0x30	/* ring-3 code */
+#define GD_TSS		0x38
+#define GD_TSS2		0x40
+#define NR_GDT_ENTRIES	9
+
+/* Ring-3 selectors (RPL 3), for building a struct dune_tf. */
+#define DUNE_USER_CS (GD_UT | 3)
+#define DUNE_USER_SS (GD_UD | 3)
 
 /* ------------------------------------------------------------------ */
 /* Page tables (vmapi.c)                                               */

@@ -302,6 +302,9 @@ bool dune_host_int80(struct dune_thread *t);
 
 /* signal.c */
 dune_intr_cb dune_signal_cb(unsigned int vec);
+/* The registrations without the aliasing of DUNE_SIGNAL_INTR_BASE. */
+void dune_set_intr_handler(int vec, dune_intr_cb cb);
+int dune_set_signal_handler(int signum, dune_intr_cb cb);
 /* The host loop: the next signal to inject, or 0. */
 unsigned int dune_signal_next(struct dune_thread *t);
 /* Is @h the handler dune_register_signal_handler installs? */

@@ -121,16 +121,14 @@ bool dune_signal_is_registered(const void *h)
 	return h == (const void *)native_handler;
 }
 
-int dune_register_signal_handler(int signum, dune_intr_cb cb)
+int dune_set_signal_handler(int signum, dune_intr_cb cb)
 {
 	struct sigaction sa;
 
 	/* 32 and 33 are glibc's own (thread cancellation, setxid). */
 	if (signum < 1 || signum > NSIG_DUNE || signum == SIGKILL ||
-	    signum == SIGSTOP || signum == 32 || signum == 33) {
-		errno = EINVAL;
-		return -1;
-	}
+	    signum == SIGSTOP || signum == 32 || signum == 33)
+		return -EINVAL;
 	sigemptyset(&sa.sa_mask);
 	if (cb) {
 		/*
@@ -146,5 +144,63 @@ int dune_register_signal_handler(int signum, dune_intr_cb cb)
 		sa.sa_flags = 0;
 	}
 	__atomic_store_n(&sig_cbs[signum], cb, __ATOMIC_RELEASE);
-	return sigaction(signum, &sa, NULL);
+	if (sigaction(signum, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+int dune_register_signal_handler(int signum, dune_intr_cb cb)
+{
+	int ret = dune_set_signal_handler(signum, cb);
+
+	if (ret) {
+		errno = -ret;
+		return ret;
+	}
+	/* The original libdune's vector for this signal (dune.h). */
+	if (signum < DUNE_IDT_ENTRIES - DUNE_SIGNAL_INTR_BASE)
+		dune_set_intr_handler(DUNE_SIGNAL_INTR_BASE + signum, cb);
+	return 0;
+}
+
+/* dune_signal's callbacks, called with the signal number. */
+static sighandler_t plain_cbs[NSIG_DUNE + 1];
+
+static void plain_trampoline(struct dune_tf *tf)
+{
+	/*
+	 * A signal comes with its own vector; `int DUNE_SIGNAL_INTR_BASE
+	 * + s` (the original's vector) with that one.
+	 */
+	int sig = tf->vector >= DUNE_SIGNAL_INTR_BASE ?
+		  (int)tf->vector - DUNE_SIGNAL_INTR_BASE :
+		  (int)tf->vector - DUNE_SIGNAL_VECTOR(0);
+	sighandler_t cb;
+
+	if (sig < 1 || sig > NSIG_DUNE)
+		return;
+	cb = __atomic_load_n(&plain_cbs[sig], __ATOMIC_ACQUIRE);
+	if (cb && cb != SIG_IGN && cb != SIG_DFL)
+		cb(sig);
+}
+
+sighandler_t dune_signal(int sig, sighandler_t cb)
+{
+	int ret;
+
+	if (sig < 1 || sig > NSIG_DUNE) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	if (cb == SIG_DFL || cb == SIG_IGN) {
+		ret = dune_register_signal_handler(sig, NULL);
+		__atomic_store_n(&plain_cbs[sig], NULL, __ATOMIC_RELEASE);
+		if (ret || signal(sig, cb) == SIG_ERR)
+			return SIG_ERR;
+		return NULL;
+	}
+	__atomic_store_n(&plain_cbs[sig], cb, __ATOMIC_RELEASE);
+	if (dune_register_signal_handler(sig, plain_trampoline))
+		return SIG_ERR;
+	return NULL;
 }

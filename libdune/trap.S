@@ -5,8 +5,10 @@
  * frame onto the program's own stack, right over its red zone.
  *
  * One 16-byte stub per vector pushes a zero error code where the CPU
- * pushes none (so all frames look alike) and the vector number; the
- * common code saves the registers as a struct dune_tf and calls
+ * pushes none (so all frames look alike) and stores the vector number in
+ * the upper half of that slot (the CPU's error code is 32 bits wide, its
+ * upper half zero: SDM vol. 3, 6.13); the common code saves the
+ * registers as a struct dune_tf (the original libdune's order) and calls
  * dune_trap(tf).  If that returns, everything is restored from the
  * (possibly edited) frame.
  */
@@ -26,7 +28,7 @@ dune_trap_stubs:
 	.if !(vec == 8 || vec == 10 || vec == 11 || vec == 12 || vec == 13 || vec == 14 || vec == 17 || vec == 21 || vec == 29 || vec == 30)
 	pushq	$0
 	.endif
-	pushq	$vec
+	movl	$vec, TF_VECTOR - TF_ERR(%rsp)
 	jmp	dune_trap_common
 	/* fails to assemble if the stub is longer: C indexes by vector */
 	.org	1b + TRAP_STUB_SIZE, 0xcc
@@ -36,21 +38,21 @@ dune_trap_stubs:
 
 	.type dune_trap_common, @function
 dune_trap_common:
+	pushq	%rax
 	pushq	%r15
 	pushq	%r14
 	pushq	%r13
 	pushq	%r12
+	pushq	%rbp
+	pushq	%rbx
 	pushq	%r11
 	pushq	%r10
 	pushq	%r9
 	pushq	%r8
-	pushq	%rbp
-	pushq	%rdi
-	pushq	%rsi
-	pushq	%rdx
 	pushq	%rcx
-	pushq	%rbx
-	pushq	%rax
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
 	/*
 	 * Ring 3 may have loaded FS or GS (a segment load sets the base),
 	 * and C code reads TLS through them (errno, __thread, the stack
@@ -75,10 +77,15 @@ dune_trap_common:
 	movl	UCTX_GS_BASE + 4(%rbx), %edx
 	wrmsr
 2:
-	/* 7 + 15 quadwords below a 16-aligned IST top: aligned for the call */
+	/*
+	 * 6 + 15 quadwords below a 16-aligned IST top: one more keeps the
+	 * stack aligned for the call.
+	 */
 	cld
 	movq	%rsp, %rdi
+	subq	$8, %rsp
 	call	dune_trap
+	addq	$8, %rsp
 	/*
 	 * Back to ring 3 with a base set by dune_set_user_fs: load it last,
 	 * when no C code will run on this side (rbx still holds the thread).
@@ -92,22 +99,22 @@ dune_trap_common:
 	movl	UCTX_UFS_BASE + 4(%rbx), %edx
 	wrmsr
 3:
-	popq	%rax
-	popq	%rbx
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
 	popq	%rdi
-	popq	%rbp
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
 	popq	%r8
 	popq	%r9
 	popq	%r10
 	popq	%r11
+	popq	%rbx
+	popq	%rbp
 	popq	%r12
 	popq	%r13
 	popq	%r14
 	popq	%r15
-	addq	$16, %rsp	/* vector and error code */
+	popq	%rax
+	addq	$8, %rsp	/* error code and vector */
 	iretq
 	.size dune_trap_common, . - dune_trap_common
 

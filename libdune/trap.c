@@ -60,13 +60,25 @@ void dune_idt_init(void)
 			     vector_ist(v), v == 3 ? 3 : 0);
 }
 
+void dune_set_intr_handler(int vec, dune_intr_cb cb)
+{
+	__atomic_store_n(&intr_handlers[vec], cb, __ATOMIC_RELEASE);
+}
+
 int dune_register_intr_handler(int vec, dune_intr_cb cb)
 {
 	if (vec < 0 || vec >= DUNE_IDT_ENTRIES) {
 		errno = EINVAL;
-		return -1;
+		return -EINVAL;
 	}
-	__atomic_store_n(&intr_handlers[vec], cb, __ATOMIC_RELEASE);
+	dune_set_intr_handler(vec, cb);
+	/*
+	 * The original libdune's signals were this vector; a signal that
+	 * cannot have a handler (SIGKILL, glibc's) keeps just the vector,
+	 * as there.
+	 */
+	if (vec > DUNE_SIGNAL_INTR_BASE)
+		dune_set_signal_handler(vec - DUNE_SIGNAL_INTR_BASE, cb);
 	return 0;
 }
 

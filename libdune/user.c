@@ -84,7 +84,7 @@ void dune_user_sanitize(struct dune_tf *tf)
 	tf->rflags = (tf->rflags & RFL_USER) | RFL_IF | RFL_FIXED;
 }
 
-void dune_register_syscall_handler(dune_intr_cb cb)
+void dune_register_syscall_handler(dune_syscall_cb cb)
 {
 	__atomic_store_n(&syscall_handler, cb, __ATOMIC_RELEASE);
 }
@@ -102,10 +102,20 @@ void dune_user_syscall(struct dune_tf *tf)
 	tf->cs = DUNE_USER_CS;
 	tf->ss = DUNE_USER_SS;
 	tf->err = 0;
+	/*
+	 * `syscall` overwrote rcx; the original libdune put the fourth
+	 * argument (r10) there, so that ARG0..ARG5 follow the C calling
+	 * convention, and its programs read it as ARG3.
+	 */
+	tf->rcx = tf->r10;
 	if (cb)
 		cb(tf);
 	else
 		tf->rax = -ENOSYS;
+	/* Back to ring 3 as from Linux's SYSRET: rcx = rip, r11 = rflags. */
+	tf->r10 = tf->rcx;
+	tf->rcx = tf->rip;
+	tf->r11 = tf->rflags;
 }
 
 void dune_passthrough_syscall(struct dune_tf *tf)
@@ -121,8 +131,8 @@ void dune_passthrough_syscall(struct dune_tf *tf)
 		tf->rax = -ENOSYS;
 		return;
 	}
-	tf->rax = dune_sys6(nr, tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8,
-			    tf->r9);
+	tf->rax = dune_sys6(nr, ARG0(tf), ARG1(tf), ARG2(tf), ARG3(tf),
+			    ARG4(tf), ARG5(tf));
 }
 
 int dune_jump_to_user(struct dune_tf *tf)

@@ -23,19 +23,21 @@ START_TEST(test_gdt)
 
 	dune_gdt_init(gdt, &tss);
 	ck_assert_uint_eq(gdt[0], 0);
-	ck_assert_uint_eq(gdt[1], 0x00af9b000000ffffull);	/* 0x08 */
-	ck_assert_uint_eq(gdt[2], 0x00cf93000000ffffull);	/* 0x10 */
-	ck_assert_uint_eq(gdt[3], 0x00cff3000000ffffull);	/* 0x18 */
-	ck_assert_uint_eq(gdt[4], 0x00affb000000ffffull);	/* 0x20 */
+	ck_assert_uint_eq(gdt[1], 0);
+	ck_assert_uint_eq(gdt[2], 0x00af9b000000ffffull);	/* 0x10 */
+	ck_assert_uint_eq(gdt[3], 0x00cf93000000ffffull);	/* 0x18 */
+	ck_assert_uint_eq(gdt[4], 0);
+	ck_assert_uint_eq(gdt[5], 0x00cff3000000ffffull);	/* 0x28 */
+	ck_assert_uint_eq(gdt[6], 0x00affb000000ffffull);	/* 0x30 */
 	/* L bit in code, not in data; DPL */
-	ck_assert(gdt[1] & (1ull << 53));
-	ck_assert(!(gdt[2] & (1ull << 53)));
-	ck_assert_uint_eq((gdt[1] >> 45) & 3, 0);
-	ck_assert_uint_eq((gdt[4] >> 45) & 3, 3);
+	ck_assert(gdt[2] & (1ull << 53));
+	ck_assert(!(gdt[3] & (1ull << 53)));
+	ck_assert_uint_eq((gdt[2] >> 45) & 3, 0);
+	ck_assert_uint_eq((gdt[6] >> 45) & 3, 3);
 	/* TSS: type 9, present, limit 103, base split over both halves */
-	ck_assert_uint_eq((gdt[5] >> 40) & 0xff, 0x89);
-	ck_assert_uint_eq(gdt[5] & 0xffff, 103);
-	ck_assert_uint_eq((gdt[5] >> 48) & 0xf, 0);
+	ck_assert_uint_eq((gdt[7] >> 40) & 0xff, 0x89);
+	ck_assert_uint_eq(gdt[7] & 0xffff, 103);
+	ck_assert_uint_eq((gdt[7] >> 48) & 0xf, 0);
 	ck_assert_uint_eq(dune_gdt_tss_base(gdt), (uint64_t)&tss);
 	ck_assert_uint_eq(sizeof(gdt) - 1, DUNE_SEL_TSS + 15);
 }
@@ -49,9 +51,9 @@ START_TEST(test_tss_base_split)
 
 	dune_gdt_init(gdt, fake);
 	ck_assert_uint_eq(dune_gdt_tss_base(gdt), 0x00007f1234567890ull);
-	ck_assert_uint_eq((gdt[5] >> 16) & 0xffffff, 0x567890);
-	ck_assert_uint_eq(gdt[5] >> 56, 0x34);
-	ck_assert_uint_eq(gdt[6], 0x7f12);
+	ck_assert_uint_eq((gdt[7] >> 16) & 0xffffff, 0x567890);
+	ck_assert_uint_eq(gdt[7] >> 56, 0x34);
+	ck_assert_uint_eq(gdt[8], 0x7f12);
 }
 END_TEST
 
@@ -97,7 +99,7 @@ END_TEST
 
 START_TEST(test_star)
 {
-	/* SYSCALL: CS 0x08, SS 0x10; SYSRET: SS 0x18|3, CS 0x20|3 */
+	/* SYSCALL: CS 0x10, SS 0x18; SYSRET: SS 0x28|3, CS 0x30|3 */
 	ck_assert_uint_eq((DUNE_STAR >> 32) & 0xffff, DUNE_SEL_KCODE);
 	ck_assert_uint_eq(((DUNE_STAR >> 32) & 0xffff) + 8, DUNE_SEL_KDATA);
 	ck_assert_uint_eq(((DUNE_STAR >> 48) & 0xffff) + 8, DUNE_SEL_UDATA);

@@ -54,6 +54,16 @@ void dune_user_syscall_stub(void)
 {
 }
 
+/* trap.c's table: what the signal registration put there. */
+static int set_vec = -1;
+static dune_intr_cb set_cb;
+
+void dune_set_intr_handler(int vec, dune_intr_cb cb)
+{
+	set_vec = vec;
+	set_cb = cb;
+}
+
 START_TEST(test_sanitize)
 {
 	struct dune_tf tf = { .cs = DUNE_SEL_KCODE, .ss = DUNE_SEL_KDATA };
@@ -108,6 +118,31 @@ START_TEST(test_user_syscall_frame)
 	ck_assert_uint_eq(seen_tf.ss, DUNE_USER_SS);
 	ck_assert_uint_eq(seen_tf.rsp, 0x7000);
 	ck_assert_uint_eq(tf.rax, 99);
+	dune_register_syscall_handler(NULL);
+}
+END_TEST
+
+/* The original libdune's argument order: r10 (the fourth) is ARG3. */
+START_TEST(test_user_syscall_args)
+{
+	struct dune_tf tf = {
+		.rax = 9, .rdi = 1, .rsi = 2, .rdx = 3, .r10 = 4, .r8 = 5,
+		.r9 = 6, .rcx = 0x401000, .r11 = 0x246, .cs = DUNE_SEL_KCODE,
+		.ss = DUNE_SEL_KDATA, .vector = DUNE_VEC_USER_SYSCALL,
+	};
+
+	dune_register_syscall_handler(sys_cb);
+	dune_user_syscall(&tf);
+	ck_assert_uint_eq(ARG0(&seen_tf), 1);
+	ck_assert_uint_eq(ARG1(&seen_tf), 2);
+	ck_assert_uint_eq(ARG2(&seen_tf), 3);
+	ck_assert_uint_eq(ARG3(&seen_tf), 4);
+	ck_assert_uint_eq(ARG4(&seen_tf), 5);
+	ck_assert_uint_eq(ARG5(&seen_tf), 6);
+	/* ring 3 resumes as after SYSRET, with its r10 */
+	ck_assert_uint_eq(tf.rcx, 0x401000);
+	ck_assert_uint_eq(tf.r11, 0x246);
+	ck_assert_uint_eq(tf.r10, 4);
 	dune_register_syscall_handler(NULL);
 }
 END_TEST
@@ -185,15 +220,20 @@ START_TEST(test_signal_register)
 {
 	static struct dune_thread t;
 
-	ck_assert_int_eq(dune_register_signal_handler(SIGKILL, sig_cb), -1);
+	/* the original libdune's return: -EINVAL */
+	ck_assert_int_eq(dune_register_signal_handler(SIGKILL, sig_cb), -EINVAL);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(dune_register_signal_handler(SIGSTOP, sig_cb), -1);
-	ck_assert_int_eq(dune_register_signal_handler(0, sig_cb), -1);
-	ck_assert_int_eq(dune_register_signal_handler(65, sig_cb), -1);
-	ck_assert_int_eq(dune_register_signal_handler(32, sig_cb), -1);
+	ck_assert_int_eq(dune_register_signal_handler(SIGSTOP, sig_cb), -EINVAL);
+	ck_assert_int_eq(dune_register_signal_handler(0, sig_cb), -EINVAL);
+	ck_assert_int_eq(dune_register_signal_handler(65, sig_cb), -EINVAL);
+	ck_assert_int_eq(dune_register_signal_handler(32, sig_cb), -EINVAL);
+	ck_assert_int_eq(set_vec, -1);
 
 	/* not in Dune mode: the callback runs natively */
 	ck_assert_int_eq(dune_register_signal_handler(SIGUSR1, sig_cb), 0);
+	/* and the original's vector for the signal gets it too */
+	ck_assert_int_eq(set_vec, DUNE_SIGNAL_INTR_BASE + SIGUSR1);
+	ck_assert_ptr_eq(set_cb, sig_cb);
 	ck_assert_ptr_eq(dune_signal_cb(DUNE_SIGNAL_VECTOR(SIGUSR1)), sig_cb);
 	ck_assert_ptr_null(dune_signal_cb(DUNE_SIGNAL_VECTOR(SIGUSR2)));
 	ck_assert_ptr_null(dune_signal_cb(13));
@@ -212,6 +252,12 @@ START_TEST(test_signal_register)
 
 	ck_assert_int_eq(dune_register_signal_handler(SIGUSR1, NULL), 0);
 	ck_assert_ptr_null(dune_signal_cb(DUNE_SIGNAL_VECTOR(SIGUSR1)));
+	ck_assert_ptr_null(set_cb);
+	/* 56 and up have no vector above DUNE_SIGNAL_INTR_BASE */
+	set_vec = -1;
+	ck_assert_int_eq(dune_register_signal_handler(60, sig_cb), 0);
+	ck_assert_int_eq(set_vec, -1);
+	ck_assert_int_eq(dune_register_signal_handler(60, NULL), 0);
 }
 END_TEST
 
@@ -222,6 +268,7 @@ static Suite *user_suite(void)
 
 	tcase_add_test(tc, test_sanitize);
 	tcase_add_test(tc, test_user_syscall_frame);
+	tcase_add_test(tc, test_user_syscall_args);
 	tcase_add_test(tc, test_passthrough);
 	tcase_add_test(tc, test_jump_noncanonical);
 	tcase_add_test(tc, test_jump_outside_dune);

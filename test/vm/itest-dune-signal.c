@@ -31,7 +31,7 @@ static void sig_cb(struct dune_tf *tf)
 static void test_signal_ring0(void)
 {
 	enter();
-	IT_ASSERT_EQ(dune_register_signal_handler(SIGKILL, sig_cb), -1);
+	IT_ASSERT_EQ(dune_register_signal_handler(SIGKILL, sig_cb), -EINVAL);
 	IT_ASSERT_EQ(errno, EINVAL);
 	IT_ASSERT_EQ(dune_register_signal_handler(SIGUSR1, sig_cb), 0);
 	IT_ASSERT_EQ(kill(getpid(), SIGUSR1), 0);

@@ -277,7 +277,7 @@ static void test_registered_handlers(void)
 	int i;
 
 	enter();
-	IT_ASSERT_EQ(dune_register_intr_handler(256, bp_handler), -1);
+	IT_ASSERT_EQ(dune_register_intr_handler(256, bp_handler), -EINVAL);
 	IT_ASSERT_EQ(errno, EINVAL);
 	IT_ASSERT_EQ(dune_register_intr_handler(3, bp_handler), 0);
 	for (i = 0; i < 10; i++)
