@@ -251,6 +251,16 @@ $(LOAD_PROGS): test/load/box-auxv.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LOAD_LDFLAGS) $< -o $@
 
+# How programs end (exit, signals, privileged instructions), static and
+# dynamic, for itest-box's comparisons with native runs.
+progs: $(B)/bin/box-ends $(B)/bin/box-ends-static
+$(B)/bin/box-ends: test/load/box-ends.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+$(B)/bin/box-ends-static: test/load/box-ends.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).
 progs: $(B)/bin/compat-elf-hello

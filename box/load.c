@@ -251,8 +251,12 @@ static int add_range(struct ranges *r, uint64_t lo, uint64_t hi, int prot)
 {
 	if (lo >= hi)
 		return 0;
-	/* A later segment sharing a page with the one before replaces it. */
-	if (r->n && r->r[r->n - 1].hi > lo) {
+	/*
+	 * A later segment sharing a page with the one before replaces it
+	 * there.  (Only an overlap: the stack and the interpreter land
+	 * anywhere, below what came before too.)
+	 */
+	if (r->n && r->r[r->n - 1].hi > lo && r->r[r->n - 1].lo < hi) {
 		if (r->r[r->n - 1].lo >= lo)
 			r->n--;
 		else

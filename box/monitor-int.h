@@ -46,6 +46,7 @@ struct box_mon {
 	const struct box_policy *pol;
 	struct box_monitor_opts o;
 	uint64_t brk_start, brk_cur, brk_max;
+	bool prepared;			/* box_run_prepare done for mem */
 	int status;			/* wait status at the end */
 	struct { uint64_t handler, flags, restorer, mask; } act[65];
 	stack_t altstack;

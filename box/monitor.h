@@ -26,6 +26,16 @@ struct box_monitor_opts {
 };
 
 /*
+ * What must happen before Dune mode and before Landlock's path rules:
+ * reserve the brk heap's address space where the program's heap starts
+ * (so that nothing of libdune's takes it and dune_init's layout covers
+ * it), then dune_init (it reads /proc/self/maps and opens /dev/dune).
+ * 0, or a negative errno after a message on stderr.  box_run does it
+ * itself if the caller did not.
+ */
+int box_run_prepare(const struct box_image *img, struct box_mem *mem);
+
+/*
  * Run the program @img (loaded into @mem by box_load) at ring 3 under
  * @pol until it exits or dies.  Enters Dune mode if the thread is not
  * in it.  Returns the wait status the command must end with (exit code

@@ -23,6 +23,7 @@
 #include "load.h"
 #include "monitor-int.h"
 #include "../libdune/internal.h"
+#include "../libdune/fmt.h"
 
 /* The exceptions a ring-3 instruction can raise (excsig.c maps them). */
 static const int exc_vectors[] = {
@@ -32,8 +33,30 @@ static const int exc_vectors[] = {
 };
 #define N_EXC (sizeof(exc_vectors) / sizeof(exc_vectors[0]))
 
-static __attribute__((noreturn)) void die_by(int sig)
+/*
+ * The sandbox dies of @sig raised at @tf.  With DUNE_DEBUG set, say
+ * where (natively the kernel would not say more than the status).
+ */
+static __attribute__((noreturn)) void die_by(int sig, struct dune_tf *tf,
+					     uint64_t addr)
 {
+	struct dune_out out;
+
+	if (dune_proc.debug) {
+		dune_out_init(&out, 2);
+		dune_out_str(&out, "dune-box: the program dies of signal ");
+		dune_out_dec(&out, sig);
+		dune_out_str(&out, ": vector ");
+		dune_out_dec(&out, tf->vector);
+		dune_out_str(&out, " at rip ");
+		dune_out_hex(&out, tf->rip);
+		dune_out_str(&out, ", address ");
+		dune_out_hex(&out, addr);
+		dune_out_str(&out, ", error code ");
+		dune_out_hex(&out, tf->err);
+		dune_out_str(&out, "\n");
+		dune_out_flush(&out);
+	}
 	box_mon.status = sig;
 	dune_ret_from_user(0);
 }
@@ -67,7 +90,7 @@ static void exc_handler(struct dune_tf *tf)
 	r = dune_exc_signal(&e, &s);
 	if (r == DUNE_EXC_RETRY)
 		return;
-	die_by(r == DUNE_EXC_SIGNAL ? s.info.signo : SIGSEGV);
+	die_by(r == DUNE_EXC_SIGNAL ? s.info.signo : SIGSEGV, tf, 0);
 }
 
 /*
@@ -80,7 +103,7 @@ static void pf_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 		dune_vm_cow_pgflt_handler(addr, fec, tf);
 		return;
 	}
-	die_by(SIGSEGV);
+	die_by(SIGSEGV, tf, addr);
 }
 
 static void handlers(bool on)
@@ -92,6 +115,17 @@ static void handlers(bool on)
 					   on ? exc_handler : NULL);
 	dune_register_pgflt_handler(on ? pf_handler : NULL);
 	dune_register_syscall_handler(on ? box_monitor_syscall : NULL);
+}
+
+int box_run_prepare(const struct box_image *img, struct box_mem *mem)
+{
+	memset(&box_mon, 0, sizeof(box_mon));
+	box_mon.mem = mem;
+	box_mon.brk_start = box_mon.brk_cur = BOX_PAGE_UP(img->brk);
+	box_mon.altstack.ss_flags = SS_DISABLE;
+	box_brk_reserve();
+	box_mon.prepared = true;
+	return dune_init(true) ? -errno : 0;
 }
 
 int box_run(const struct box_image *img, struct box_mem *mem,
@@ -107,15 +141,14 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 	ptent_t *old;
 	int r;
 
-	memset(&box_mon, 0, sizeof(box_mon));
-	box_mon.mem = mem;
+	if (!box_mon.prepared || box_mon.mem != mem) {
+		r = box_run_prepare(img, mem);
+		if (r)
+			return r;
+	}
 	box_mon.pol = pol;
 	box_mon.o = o ? *o : defaults;
-	box_mon.brk_start = box_mon.brk_cur = BOX_PAGE_UP(img->brk);
-	box_mon.altstack.ss_flags = SS_DISABLE;
-	/* before libdune's own mappings can take the heap's place */
-	box_brk_reserve();
-	if (dune_init_and_enter())
+	if (dune_enter())
 		return -errno;
 	r = box_mem_build_root(mem);
 	if (r) {

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dune-box: run an unmodified Linux program at ring 3 under a ring-0
+ * policy monitor in the same process (docs/sandbox.md, docs/dune-box.1).
+ *
+ *   options → policy → the program checked → loaded → Dune mode set up →
+ *   what Linux enforces (namespaces, rlimits, Landlock) → ring 3
+ *
+ * Everything that can be wrong with the command line, the policy or the
+ * program is found before anything runs, and ends with status 2.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dune.h"
+#include "cli.h"
+#include "load.h"
+#include "mem.h"
+#include "monitor.h"
+#include "policy.h"
+
+extern char **environ;
+
+/* The status for bad input to dune-box itself. */
+#define EXIT_USAGE 2
+/* Set-up that failed after the checks (Dune mode, Landlock, ...). */
+#define EXIT_SETUP 125
+
+static __attribute__((noreturn, format(printf, 2, 3)))
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dune-box: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+}
+
+/* PROG as execvp finds it: as given if it has a slash, else on $PATH. */
+static const char *find_program(const char *prog, char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+	const char *p, *end;
+
+	if (strchr(prog, '/'))
+		return prog;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchrnul(p, ':');
+		snprintf(buf, len, "%.*s%s%s", (int)(end - p), p,
+			 end > p ? "/" : "", prog);
+		if (is_executable_file(buf))
+			return buf;
+		if (!*end)
+			break;
+	}
+	/* Not found: box_load_check says so, naming PROG. */
+	return prog;
+}
+
+static int open_log(const char *log)
+{
+	int fd;
+
+	if (!log)
+		return -1;
+	if (strcmp(log, "-") == 0)
+		return 2;
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die(EXIT_USAGE, "--log %s: %s", log, strerror(errno));
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	char err[1024], pathbuf[PATH_MAX], interp[PATH_MAX], cwd[PATH_MAX];
+	struct box_monitor_opts mo = { .log_fd = -1, .msg_fd = 2 };
+	const char *exec_files[3] = { NULL };
+	struct box_policy *pol;
+	struct box_image img;
+	struct box_mem *mem;
+	struct box_opts o;
+	const char *prog;
+	int status;
+
+	if (box_cli_parse(argc, argv, &o, err, sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
+	if (o.help) {
+		fputs(box_cli_usage, stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("dune-box %s\n", BOX_VERSION);
+		return 0;
+	}
+
+	prog = find_program(o.argv[0], pathbuf, sizeof(pathbuf));
+	if (box_load_check_interp(prog, interp, sizeof(interp), err,
+				  sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
+	if (!getcwd(cwd, sizeof(cwd)))
+		die(EXIT_SETUP, "getcwd: %s", strerror(errno));
+	pol = box_opts_policy(&o, cwd, err, sizeof(err));
+	if (!pol)
+		die(EXIT_USAGE, "%s", err);
+	mo.log_fd = open_log(o.log);
+	mo.stats = o.stats;
+	mo.quiet = o.quiet;
+	mo.kill_on_deny = o.kill_on_deny;
+
+	/*
+	 * Load before dune_init: the layout then covers the program where
+	 * Linux's placement put it (a PIE may land far from everything
+	 * else), and dune_init's windows are chosen around it.
+	 */
+	mem = box_mem_new();
+	if (!mem)
+		die(EXIT_SETUP, "out of memory");
+	if (box_load(prog, prog, o.argv, environ, mem, &img, err,
+		     sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
+	/*
+	 * Dune mode's set-up reads /proc/self/maps and opens /dev/dune:
+	 * before the path rules, which need not allow either.
+	 */
+	if (box_run_prepare(&img, mem))
+		die(EXIT_SETUP, "cannot use Dune mode (see above)");
+	exec_files[0] = prog;
+	exec_files[1] = interp[0] ? interp : NULL;
+	if (box_enforce(pol, exec_files, err, sizeof(err)))
+		die(EXIT_SETUP, "%s", err);
+
+	status = box_run(&img, mem, pol, &mo);
+	if (status < 0)
+		die(EXIT_SETUP, "cannot run %s: %s", prog, strerror(-status));
+	box_exit_like(status);
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dune-box as a user runs it: each program's output (stdout and stderr
+ * together) and wait status under dune-box must be those of its native
+ * run; denials and bad input give the documented messages and statuses.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+#define OUT_MAX 65536
+
+struct result {
+	int status;
+	size_t len;
+	char out[OUT_MAX];
+};
+
+/* Run @argv with stdout and stderr into one pipe; stdin /dev/null. */
+static void run(char *const argv[], struct result *r)
+{
+	int p[2], fd;
+	ssize_t n;
+	pid_t pid;
+
+	IT_ASSERT_EQ(pipe(p), 0);
+	fflush(NULL);
+	pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	r->len = 0;
+	while ((n = read(p[0], r->out + r->len,
+			 sizeof(r->out) - 1 - r->len)) > 0)
+		r->len += n;
+	r->out[r->len] = 0;
+	close(p[0]);
+	IT_ASSERT_EQ(waitpid(pid, &r->status, 0), pid);
+}
+
+static struct result native, boxed;
+
+/* PROG ARGS natively and as `dune-box [OPTS] -- PROG ARGS`: identical. */
+static void same(const char *const opts[], char *const argv[])
+{
+	char *bargv[64];
+	int i = 0, j;
+
+	bargv[i++] = "dune-box";
+	for (j = 0; opts && opts[j]; j++)
+		bargv[i++] = (char *)opts[j];
+	bargv[i++] = "--";
+	for (j = 0; argv[j]; j++)
+		bargv[i++] = argv[j];
+	bargv[i] = NULL;
+	run(argv, &native);
+	run(bargv, &boxed);
+	if (native.status != boxed.status || native.len != boxed.len ||
+	    memcmp(native.out, boxed.out, native.len))
+		IT_FAIL("%s: native status 0x%x, output:\n%s\n"
+			"dune-box status 0x%x, output:\n%s", argv[0],
+			native.status, native.out, boxed.status, boxed.out);
+}
+
+static void test_static_hello(void)
+{
+	char *argv[] = { "busybox", "echo", "hello", "from", "ring", "3",
+			 NULL };
+
+	same(NULL, argv);
+}
+
+static void test_dynamic_hello(void)
+{
+	char *argv[] = { "dyn-echo", "hello", "dynamic", NULL };
+
+	same(NULL, argv);
+}
+
+static void test_dynamic_cat(void)
+{
+	char *argv[] = { "dyn-cat", "/proc/version", "/usr/nonexistent", NULL };
+
+	same(NULL, argv);
+}
+
+/* What a loader must handle: the auxv probe, built four ways. */
+static void test_auxv(void)
+{
+	static const char *const kinds[] = { "static", "static-pie", "pie",
+					     "nopie" };
+	char prog[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char *argv[] = { prog, "one", "two", NULL };
+
+		snprintf(prog, sizeof(prog), "box-auxv-%s", kinds[i]);
+		same(NULL, argv);
+	}
+}
+
+/*
+ * Exit statuses and deaths, each as natively: exceptions at ring 3
+ * (a bad access, ud2, int3, privileged instructions, VMCALL) and
+ * abort(), from a static and a dynamic program.
+ */
+static void test_ends(void)
+{
+	static const char *const progs[] = { "box-ends-static", "box-ends" };
+	static const char *const hows[] = { "segv", "abort", "ud2", "cli",
+					    "hlt", "vmcall", "int3" };
+	unsigned int i, j;
+
+	for (i = 0; i < 2; i++) {
+		char *argv[] = { (char *)progs[i], "exit", "3", NULL };
+
+		same(NULL, argv);
+		IT_ASSERT(WIFEXITED(boxed.status) &&
+			  WEXITSTATUS(boxed.status) == 3);
+		for (j = 0; j < sizeof(hows) / sizeof(hows[0]); j++) {
+			char *argv2[] = { (char *)progs[i], (char *)hows[j],
+					  NULL };
+
+			same(NULL, argv2);
+			IT_ASSERT(WIFSIGNALED(boxed.status));
+		}
+	}
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	IT_ASSERT(fd >= 0);
+	IT_ASSERT_EQ(write(fd, text, strlen(text)), (long)strlen(text));
+	close(fd);
+}
+
+/* A path the policy hides: cat fails, stderr names the policy line. */
+static void test_denied_message(void)
+{
+	char *argv[] = { "dune-box", "--policy", "/tmp/box-hide.policy", "--",
+			 "busybox", "cat", "/tmp/box-secret/key", NULL };
+
+	mkdir("/tmp/box-secret", 0755);
+	write_file("/tmp/box-secret/key", "secret\n", 0644);
+	write_file("/tmp/box-hide.policy",
+		   "# everything default allows, but not the key\n"
+		   "include default\n"
+		   "hide /tmp/box-secret\n", 0644);
+	run(argv, &boxed);
+	IT_ASSERT(WIFEXITED(boxed.status) && WEXITSTATUS(boxed.status) == 1);
+	if (!strstr(boxed.out, "dune-box: denied openat(") ||
+	    !strstr(boxed.out, "/tmp/box-secret/key") ||
+	    !strstr(boxed.out, "(policy line 3)") || strstr(boxed.out, "secret\n"))
+		IT_FAIL("unexpected output: %s", boxed.out);
+}
+
+/* Bad input: status 2 and a message naming the reason, nothing run. */
+static void expect_usage_error(char *const argv[], const char *text)
+{
+	run(argv, &boxed);
+	if (!WIFEXITED(boxed.status) || WEXITSTATUS(boxed.status) != 2 ||
+	    !strstr(boxed.out, text))
+		IT_FAIL("%s %s: status 0x%x, output: %s (expected exit 2 and "
+			"\"%s\")", argv[1], argv[2] ? argv[2] : "",
+			boxed.status, boxed.out, text);
+}
+
+static void test_bad_input(void)
+{
+	static const unsigned char elf32[] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
+	int fd;
+
+	{
+		char *argv[] = { "dune-box", "--", "/nonexistent/prog", NULL };
+
+		expect_usage_error(argv, "/nonexistent/prog");
+	}
+	{
+		char *argv[] = { "dune-box", "--", "/tmp/box-script.txt", NULL };
+
+		write_file("/tmp/box-script.txt", "just text\n", 0755);
+		expect_usage_error(argv, "/tmp/box-script.txt");
+	}
+	{
+		char *argv[] = { "dune-box", "--", "/tmp/box-elf32", NULL };
+
+		fd = open("/tmp/box-elf32", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+		IT_ASSERT(fd >= 0);
+		IT_ASSERT_EQ(write(fd, elf32, sizeof(elf32)), (long)sizeof(elf32));
+		IT_ASSERT_EQ(ftruncate(fd, 4096), 0);
+		close(fd);
+		expect_usage_error(argv, "/tmp/box-elf32");
+	}
+	{
+		char *argv[] = { "dune-box", "--policy", "/tmp/box-bad.policy",
+				 "--", "busybox", "true", NULL };
+
+		write_file("/tmp/box-bad.policy", "allow read\nallow opn\n", 0644);
+		expect_usage_error(argv, "/tmp/box-bad.policy:2");
+	}
+	{
+		char *argv[] = { "dune-box", "--no-such-option", "--", "busybox",
+				 "true", NULL };
+
+		expect_usage_error(argv, "--no-such-option");
+	}
+	{
+		char *argv[] = { "dune-box", NULL };
+
+		expect_usage_error(argv, "dune-box");
+	}
+}
+
+static const struct itest tests[] = {
+	{ "static_hello", test_static_hello },
+	{ "dynamic_hello", test_dynamic_hello },
+	{ "dynamic_cat", test_dynamic_cat },
+	{ "auxv", test_auxv },
+	{ "ends", test_ends },
+	{ "denied_message", test_denied_message },
+	{ "bad_input", test_bad_input },
+};
+
+ITEST_MAIN(tests)
