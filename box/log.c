@@ -177,8 +177,8 @@ static void emit(int fd, char *buf, struct out *o)
 	long r;
 
 	while (off < n) {
-		r = box_raw6(SYS_write, fd, (uint64_t)buf + off, n - off, 0, 0,
-			     0);
+		r = dune_sys6(SYS_write, fd, (uint64_t)buf + off, n - off, 0, 0,
+			      0);
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)

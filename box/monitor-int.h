@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "../libdune/dune.h"
+#include "../libdune/raw.h"
 #include "mem.h"
 #include "monitor.h"
 #include "policy.h"
@@ -60,8 +61,6 @@ extern struct box_mon box_mon;
 
 /* monitor.c */
 void box_monitor_syscall(struct dune_tf *tf);
-long box_raw6(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-	      uint64_t e, uint64_t f);
 
 /* monmem.c: the memory calls and brk; -errno or the result */
 long box_mem_call(struct box_ctx *c);

@@ -31,22 +31,6 @@
 struct box_mon box_mon;
 static struct box_ctx ctx;
 
-long box_raw6(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-	      uint64_t e, uint64_t f)
-{
-	register uint64_t r10 __asm__("r10") = d;
-	register uint64_t r8 __asm__("r8") = e;
-	register uint64_t r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 static bool owns(uint64_t p, uint64_t len, int prot)
 {
 	return box_mem_owns(box_mon.mem, p, len, prot);
@@ -404,7 +388,7 @@ static long emul_sigaction(struct box_ctx *c)
 		/* the default action or ignoring: Linux's own, on a copy */
 		memcpy(kact, act, sizeof(kact));
 		kact[2] = 0;
-		r = box_raw6(SYS_rt_sigaction, sig, (uint64_t)kact, 0, 8, 0, 0);
+		r = dune_sys6(SYS_rt_sigaction, sig, (uint64_t)kact, 0, 8, 0, 0);
 		if (r)
 			return r;
 	}
@@ -443,7 +427,7 @@ static long emul(struct box_ctx *c)
 		 * own (the C library's) clear-child-tid address.
 		 */
 		box_mon.clear_child_tid = c->a[0];
-		return box_raw6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+		return dune_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	case SYS_set_robust_list:
 		/*
 		 * Kept, not given to Linux: at thread exit the kernel would
@@ -456,8 +440,8 @@ static long emul(struct box_ctx *c)
 		return 0;
 	case SYS_personality:
 		if ((uint32_t)c->a[0] == 0xffffffffu || c->a[0] == 0)
-			return box_raw6(SYS_personality, c->a[0], 0, 0, 0, 0,
-					0);
+			return dune_sys6(SYS_personality, c->a[0], 0, 0, 0, 0,
+					 0);
 		c->refusal = "personality flags would change the address space";
 		return -EINVAL;
 	case SYS_arch_prctl:
@@ -528,8 +512,8 @@ static bool is_proc_mem(long fd)
 	int i = 0, slashes = 0;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
-	n = box_raw6(SYS_readlink, (uint64_t)link, (uint64_t)target,
-		     sizeof(target) - 1, 0, 0, 0);
+	n = dune_sys6(SYS_readlink, (uint64_t)link, (uint64_t)target,
+		      sizeof(target) - 1, 0, 0, 0);
 	if (n <= 0)
 		return false;
 	target[n] = 0;
@@ -547,7 +531,7 @@ static long opened(struct box_ctx *c, long fd)
 {
 	if (fd < 0 || !is_proc_mem(fd))
 		return fd;
-	box_raw6(SYS_close, fd, 0, 0, 0, 0, 0);
+	dune_sys6(SYS_close, fd, 0, 0, 0, 0, 0);
 	c->refusal = "/proc/PID/mem would reach the monitor's memory";
 	return -EACCES;
 }
@@ -625,8 +609,8 @@ void box_monitor_syscall(struct dune_tf *tf)
 	else if (c->e->kind == BK_EMUL)
 		c->ret = emul(c);
 	else
-		c->ret = box_raw6(c->nr, c->x[0], c->x[1], c->x[2], c->x[3],
-				  c->x[4], c->x[5]);
+		c->ret = dune_sys6(c->nr, c->x[0], c->x[1], c->x[2], c->x[3],
+				   c->x[4], c->x[5]);
 	if (c->nr == SYS_open || c->nr == SYS_openat || c->nr == SYS_creat)
 		c->ret = opened(c, c->ret);
 	if (c->refusal) {

@@ -35,7 +35,7 @@ static bool is_err(long r)
 static long sys_mmap(uint64_t a, uint64_t len, int prot, int flags, int fd,
 		     uint64_t off)
 {
-	return box_raw6(SYS_mmap, a, len, prot, flags, fd, off);
+	return dune_sys6(SYS_mmap, a, len, prot, flags, fd, off);
 }
 
 /* [lo, hi) page-aligned, inside the user half, not wrapping. */
@@ -77,7 +77,7 @@ static int claim(uint64_t lo, uint64_t hi)
 		if (a != (long)p) {
 			/* old kernels ignore the flag: a hint elsewhere */
 			if (!is_err(a))
-				box_raw6(SYS_munmap, a, end - p, 0, 0, 0, 0);
+				dune_sys6(SYS_munmap, a, end - p, 0, 0, 0, 0);
 			r = -EPERM;
 			break;
 		}
@@ -90,8 +90,8 @@ static int claim(uint64_t lo, uint64_t hi)
 			r = box_mem_add(m, gap[i][0], gap[i][1],
 					BOX_MEM_RESERVED);
 		else
-			box_raw6(SYS_munmap, gap[i][0], gap[i][1] - gap[i][0],
-				 0, 0, 0, 0);
+			dune_sys6(SYS_munmap, gap[i][0], gap[i][1] - gap[i][0],
+				  0, 0, 0, 0);
 	}
 	return r;
 }
@@ -191,7 +191,7 @@ static long on_owned(struct box_ctx *c, const char *what)
 	}
 	if (c->nr == SYS_mprotect && ((int)c->a[2] & ~RWX))
 		return -EINVAL;
-	r = box_raw6(c->nr, c->a[0], c->a[1], c->a[2], 0, 0, 0);
+	r = dune_sys6(c->nr, c->a[0], c->a[1], c->a[2], 0, 0, 0);
 	if (!r && c->nr == SYS_mprotect)
 		r = box_mem_add(box_mon.mem, c->a[0], hi, c->a[2]);
 	return r;
@@ -234,7 +234,7 @@ static long do_mremap(struct box_ctx *c)
 		   state(oldhi, old + newsz) != 2) {
 		return -ENOMEM;	/* a reservation is in the way */
 	}
-	r = box_raw6(SYS_mremap, old, c->a[1], c->a[2], fl, c->a[4], 0);
+	r = dune_sys6(SYS_mremap, old, c->a[1], c->a[2], fl, c->a[4], 0);
 	if (is_err(r))
 		return r;
 	/* what Linux unmapped becomes a reservation again */
@@ -286,13 +286,13 @@ void box_brk_reserve(void)
 			     RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (r == (long)lo) {
 			if (box_mem_add(box_mon.mem, lo, hi, BOX_MEM_RESERVED))
-				box_raw6(SYS_munmap, lo, len, 0, 0, 0, 0);
+				dune_sys6(SYS_munmap, lo, len, 0, 0, 0, 0);
 			else
 				box_mon.brk_max = len;
 			return;
 		}
 		if (!is_err(r))
-			box_raw6(SYS_munmap, r, len, 0, 0, 0, 0);
+			dune_sys6(SYS_munmap, r, len, 0, 0, 0, 0);
 	}
 }
 
