@@ -174,6 +174,21 @@ COMPAT_PROGS := itest-compat-api dune-compat-bench
 $(patsubst %,$(B)/obj/prog/%.o,$(COMPAT_PROGS)): override CFLAGS += -I. -O3
 $(patsubst %,$(B)/bin/%,$(COMPAT_PROGS)): override CFLAGS += -static
 
+# The sthreads library (apps/sthread: one folder, not one program per
+# file), in the original's style too; sthread-demo and itest-sthread use it.
+STH_OBJ := $(B)/obj/sthread/sthread.o
+$(B)/obj/sthread/%.o: apps/sthread/%.c apps/sthread/sthread.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I. -O3 -MMD -MP -c $< -o $@
+progs: $(B)/bin/sthread-demo
+$(B)/bin/sthread-demo: $(B)/obj/sthread/demo.o $(STH_OBJ) $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $(filter %.o,$^) -o $@ $(LIBDUNE) $(PROG_LIBS)
+$(B)/obj/prog/itest-sthread.o: override CFLAGS += -O3 -Iapps/sthread
+$(B)/bin/itest-sthread: $(B)/obj/prog/itest-sthread.o $(STH_OBJ) $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $(filter %.o,$^) -o $@ $(LIBDUNE) $(PROG_LIBS)
+
 # Programs linked with libdune.so instead of libdune.a (run path
 # $ORIGIN/../lib: build/lib next to build/bin, PREFIX/lib next to
 # PREFIX/bin); tools/dune-vm ships the library with them.
