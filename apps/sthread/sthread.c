@@ -42,16 +42,20 @@
 extern char __start_sthread_text[], __stop_sthread_text[];
 
 /*
- * Where fn returns to: its return value becomes exit's argument.  Page
- * aligned so that the section starts on a page of its own.
+ * Where fn returns to: its return value becomes exit's argument.  The
+ * alignment makes the section start on a page of its own, and the
+ * padding after the stub ends it on one when sthread.o is linked after
+ * the program's objects (as the Makefile does), so ring 3 can execute
+ * no other code.
  */
 __asm__(".pushsection sthread_text, \"ax\"\n"
 	".balign 4096\n"
 	"sthread_exit_stub:\n"
 	"	mov %rax, %rdi\n"
-	"	mov $" "60" ", %eax\n"	/* SYS_exit */
+	"	mov $60, %eax\n"	/* SYS_exit */
 	"	syscall\n"
 	"	ud2\n"
+	".balign 4096, 0xcc\n"
 	".popsection\n");
 extern char sthread_exit_stub[];
 _Static_assert(SYS_exit == 60, "sthread_exit_stub's number");
@@ -340,6 +344,11 @@ static void on_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 
 static void on_trap(struct dune_tf *tf)
 {
+	if (!cur || !(tf->cs & 3)) {
+		/* the master's own bug, during a run: as without a handler */
+		dune_dump_trap_frame(tf);
+		dune_die();
+	}
 	cur->vector = tf->vector;
 	die(cur, STH_TRAP);
 }
