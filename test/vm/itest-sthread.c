@@ -453,7 +453,9 @@ static void test_callgate(void)
 /*
  * Both run at the same stack address (STHREAD_STACK_TOP in their own
  * roots), so `mine` is at one virtual address with two values: a wrong
- * root or a stale TLB entry shows as the other sthread's value.
+ * root shows as the other sthread's value.  (A stale TLB entry would
+ * too on hardware; the emulated machine did not keep one when both
+ * shared a PCID with CR3_NOFLUSH, so this cannot prove the PCID rule.)
  */
 STHREAD_CODE static long u_pingpong(void *arg)
 {
