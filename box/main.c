@@ -103,8 +103,11 @@ int main(int argc, char **argv)
 	const char *prog;
 	int status;
 
-	if (box_cli_parse(argc, argv, &o, err, sizeof(err)))
-		die(EXIT_USAGE, "%s", err);
+	if (box_cli_parse(argc, argv, &o, err, sizeof(err))) {
+		/* cli.c's messages carry the "dune-box: " prefix already */
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
 	if (o.help) {
 		fputs(box_cli_usage, stdout);
 		return 0;
