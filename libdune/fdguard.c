@@ -91,11 +91,11 @@ long dune_fd_own_floor(void)
 
 long dune_fd_move_high(long fd)
 {
-	long nfd;
+	long floor = dune_fd_own_floor(), nfd;
 
-	if (fd < 0 || fd >= dune_fd_own_floor())
+	if (fd < 0 || fd >= floor)
 		return fd;
-	nfd = dune_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, dune_fd_own_floor());
+	nfd = dune_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
 	/* No room up there (EMFILE): ours stays low, still hidden. */
 	if (nfd < 0)
 		return fd;
