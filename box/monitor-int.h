@@ -42,6 +42,17 @@ struct box_ctx {
 	long ret;
 };
 
+/*
+ * What the monitor keeps for one sandbox thread (Linux keeps the rest:
+ * tid, signal mask, pending signals).  box_self() is the calling
+ * thread's; the monitor's C code runs on the thread's own TLS.
+ */
+struct box_thread {
+	struct box_ctx ctx;		/* the call being worked on */
+	stack_t altstack;		/* ring 3's sigaltstack */
+	uint64_t robust_head, robust_len, clear_child_tid;
+};
+
 struct box_mon {
 	struct box_mem *mem;
 	const struct box_policy *pol;
@@ -50,14 +61,20 @@ struct box_mon {
 	bool prepared;			/* box_run_prepare done for mem */
 	int status;			/* wait status at the end */
 	struct { uint64_t handler, flags, restorer, mask; } act[65];
-	stack_t altstack;
-	uint64_t robust_head, robust_len, clear_child_tid;
 	unsigned long calls[512][3];	/* by verdict: allowed, denied, killed */
 	unsigned long unknown_calls;
 	uint64_t deny_sites[256];	/* call sites already reported */
 };
 
 extern struct box_mon box_mon;
+/* The main thread's state, made by box_run_prepare. */
+extern struct box_thread box_main_thread;
+extern __thread struct box_thread *box_cur;
+
+static inline struct box_thread *box_self(void)
+{
+	return box_cur;
+}
 
 /* monitor.c */
 void box_monitor_syscall(struct dune_tf *tf);

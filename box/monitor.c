@@ -29,7 +29,8 @@
 #include "monitor-int.h"
 
 struct box_mon box_mon;
-static struct box_ctx ctx;
+struct box_thread box_main_thread;
+__thread struct box_thread *box_cur;
 
 static bool owns(uint64_t p, uint64_t len, int prot)
 {
@@ -416,9 +417,9 @@ static long emul(struct box_ctx *c)
 		if (c->a[0])
 			memcpy(&ss, (const void *)c->a[0], sizeof(ss));
 		if (c->a[1])
-			memcpy((void *)c->a[1], &box_mon.altstack, sizeof(ss));
+			memcpy((void *)c->a[1], &box_self()->altstack, sizeof(ss));
 		if (c->a[0])
-			box_mon.altstack = ss;
+			box_self()->altstack = ss;
 		return 0;
 	}
 	case SYS_set_tid_address:
@@ -426,7 +427,7 @@ static long emul(struct box_ctx *c)
 		 * Kept: given to Linux it would replace the monitor thread's
 		 * own (the C library's) clear-child-tid address.
 		 */
-		box_mon.clear_child_tid = c->a[0];
+		box_self()->clear_child_tid = c->a[0];
 		return dune_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	case SYS_set_robust_list:
 		/*
@@ -435,8 +436,8 @@ static long emul(struct box_ctx *c)
 		 */
 		if (c->a[1] != 24)
 			return -EINVAL;
-		box_mon.robust_head = c->a[0];
-		box_mon.robust_len = c->a[1];
+		box_self()->robust_head = c->a[0];
+		box_self()->robust_len = c->a[1];
 		return 0;
 	case SYS_personality:
 		if ((uint32_t)c->a[0] == 0xffffffffu || c->a[0] == 0)
@@ -549,7 +550,7 @@ static const char *refusal_reason(long nr)
 
 void box_monitor_syscall(struct dune_tf *tf)
 {
-	struct box_ctx *c = &ctx;
+	struct box_ctx *c = &box_self()->ctx;
 	int r;
 
 	memset(&c->call, 0, sizeof(c->call));

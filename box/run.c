@@ -122,7 +122,9 @@ int box_run_prepare(const struct box_image *img, struct box_mem *mem)
 	memset(&box_mon, 0, sizeof(box_mon));
 	box_mon.mem = mem;
 	box_mon.brk_start = box_mon.brk_cur = BOX_PAGE_UP(img->brk);
-	box_mon.altstack.ss_flags = SS_DISABLE;
+	memset(&box_main_thread, 0, sizeof(box_main_thread));
+	box_main_thread.altstack.ss_flags = SS_DISABLE;
+	box_cur = &box_main_thread;
 	box_brk_reserve();
 	box_mon.prepared = true;
 	return dune_init(true) ? -errno : 0;
