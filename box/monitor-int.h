@@ -30,6 +30,7 @@ struct box_ctx {
 	uint64_t a[6];		/* as ring 3 passed them */
 	uint64_t x[6];		/* what Linux gets (copies substituted) */
 	uint64_t rip;		/* the call site */
+	struct dune_tf *tf;	/* ring 3's registers (rip past the call) */
 	const struct box_sysent *e;
 	struct box_call call;	/* for the policy */
 	char path[2][PATH_MAX];

@@ -558,6 +558,7 @@ void box_monitor_syscall(struct dune_tf *tf)
 	c->refusal = NULL;
 	c->nr = tf->rax;
 	c->rip = tf->rip;
+	c->tf = tf;
 	c->a[0] = c->x[0] = tf->rdi;
 	c->a[1] = c->x[1] = tf->rsi;
 	c->a[2] = c->x[2] = tf->rdx;
