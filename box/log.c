@@ -165,9 +165,15 @@ static void put_why(struct out *o, const struct box_ctx *c)
 		return;
 	}
 	put(o, "%s", c->d.why ? c->d.why : "denied by the policy");
-	if (c->d.line > 0)
+	if (c->d.line > 0 && c->d.file &&
+	    !strncmp(c->d.file, "profile ", 8))
+		put(o, " (%s, line %d)", c->d.file, c->d.line);
+	else if (c->d.line > 0 && c->d.file &&
+		 !strcmp(c->d.file, "command line"))
+		put(o, " (command line, argument %d)", c->d.line);
+	else if (c->d.line > 0)
 		put(o, " (policy line %d)", c->d.line);
-	else
+	else if (c->d.file)
 		put(o, " (built-in rule)");
 }
 

@@ -494,6 +494,8 @@ static void deny(struct box_ctx *c, int err)
 	c->ret = -err;
 	count(c->nr, c->d.verdict == BOX_KILL ? 2 : 1);
 	box_log_call(c);
+	if (c->d.absent && !c->refusal)
+		return;
 	if (!box_mon.o.quiet && deny_site_new(c->rip))
 		box_log_deny(c);
 	if (c->d.verdict == BOX_KILL || box_mon.o.kill_on_deny)

@@ -202,6 +202,7 @@ static void set(struct box_decision *d, enum box_verdict v, int err,
 	d->file = file;
 	d->line = line;
 	d->why = why;
+	d->absent = false;
 }
 
 /* /proc/PID/mem, /proc/self/mem, /proc/thread-self/mem, .../task/TID/mem */
@@ -235,6 +236,48 @@ static const char *const why_need[] = {
 	[N_SEE] = "path hidden", [N_READ] = "path not readable",
 	[N_WRITE] = "path not writable", [N_EXEC] = "path not executable",
 };
+
+/* Is @path a proper ancestor of a path the policy makes visible? */
+static bool leads_to_rule(const struct box_policy *p, const char *path)
+{
+	size_t n = strlen(path);
+	int i;
+
+	for (i = 0; i < p->npaths; i++) {
+		const char *r = p->paths[i].path;
+
+		if (p->paths[i].acc == BOX_HIDDEN || strlen(r) <= n)
+			continue;
+		if (n == 1 || (!strncmp(r, path, n) && r[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A path no rule covers is outside the sandbox's view: it fails as if
+ * it did not exist (ENOENT, as in a bubblewrap sandbox where it is not
+ * bound), so that programs probing for optional files behave as they
+ * do natively.  The directories leading to a visible path can be
+ * looked at (stat, readlink, chdir: realpath() and getcwd-style walks
+ * need them) but not listed, read or written (EACCES, as Landlock).
+ */
+static bool decide_uncovered(const struct box_policy *p, const char *norm,
+			     enum need need, struct box_decision *d)
+{
+	if (!leads_to_rule(p, norm)) {
+		set(d, BOX_DENY, ENOENT, NULL, 0,
+		    "path outside the sandbox (no ro or rw rule covers it)");
+		d->absent = true;
+		return false;
+	}
+	if (need == N_SEE)
+		return true;
+	set(d, BOX_DENY, EACCES, NULL, 0, need == N_WRITE ?
+	    "path not writable (a parent of the policy's paths)" :
+	    "path not readable (a parent of the policy's paths)");
+	return false;
+}
 
 /* The path part of the decision; false if it denied. */
 static bool decide_path(const struct box_policy *p, const struct box_call *c,
@@ -278,10 +321,8 @@ static bool decide_path(const struct box_policy *p, const struct box_call *c,
 	if (!p->npaths || is_open_file(norm))
 		return true;
 	k = box_path_rule(p, norm);
-	if (k < 0) {
-		set(d, BOX_DENY, EACCES, "built-in rule", 0, why_need[need]);
-		return false;
-	}
+	if (k < 0)
+		return decide_uncovered(p, norm, need, d);
 	r = &p->paths[k];
 	if (r->acc == BOX_RW || (r->acc == BOX_RO && need != N_WRITE))
 		return true;
@@ -320,6 +361,6 @@ void box_policy_decide(const struct box_policy *p, const struct box_call *c,
 		for (i = 0; i < 2; i++)
 			if (!decide_path(p, c, pc, i, d))
 				break;
-	if (d->verdict == BOX_DENY && p->kill_on_deny)
+	if (d->verdict == BOX_DENY && p->kill_on_deny && !d->absent)
 		d->verdict = BOX_KILL;
 }

@@ -10,6 +10,7 @@
 #ifndef BOX_POLICY_H
 #define BOX_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,13 @@ struct box_decision {
 	int line;		/* policy line that decided, 0 for a built-in rule */
 	const char *file;	/* policy file (or "profile NAME") of that line */
 	const char *why;	/* short reason: "path not readable", ... */
+	/*
+	 * A path outside the sandbox's view: it fails with ENOENT as if it
+	 * did not exist, logged (--log) but neither reported on stderr nor
+	 * killed for (--kill-on-deny), since natively a program probing
+	 * for an optional file gets exactly this.
+	 */
+	bool absent;
 };
 
 /* One system call as the monitor saw it. */

@@ -66,6 +66,19 @@ static struct box_decision openat_(const struct box_policy *p,
 	return d;
 }
 
+/* newfstatat(AT_FDCWD, path): 0 if allowed, else the errno */
+static int see(const struct box_policy *p, const char *path)
+{
+	struct box_call c = {
+		.nr = SYS_newfstatat, .arg = { (uint64_t)AT_FDCWD, 0x1000 },
+		.path = { path }, .path_arg = { 1 },
+	};
+	struct box_decision d;
+
+	box_policy_decide(p, &c, &d);
+	return d.verdict == BOX_ALLOW ? 0 : d.err;
+}
+
 START_TEST(syscall_names)
 {
 	ck_assert_int_eq(box_syscall_nr("read"), SYS_read);
@@ -236,13 +249,28 @@ START_TEST(paths)
 	ck_assert_int_eq(openat_(p, "/tmp/../etc/shadow", O_RDONLY, NULL).verdict, BOX_DENY);
 	/* unknown base: left to Landlock */
 	ck_assert_int_eq(openat_(p, "x", O_WRONLY, NULL).verdict, BOX_ALLOW);
-	/* outside every rule: hidden */
+	/* outside every rule: as if absent */
 	d = openat_(p, "/home/u/secret", O_RDONLY, NULL);
 	ck_assert_int_eq(d.verdict, BOX_DENY);
+	ck_assert_int_eq(d.err, ENOENT);
 	ck_assert_int_eq(d.line, 0);
-	ck_assert_str_eq(d.file, "built-in rule");
+	ck_assert_ptr_null(d.file);
+	ck_assert_int_eq(openat_(p, "/home/u/secret", O_WRONLY | O_CREAT, NULL).err, ENOENT);
+	/* the parents of a visible path: seen, not read or written */
+	ck_assert_int_eq(see(p, "/home/u"), 0);
+	ck_assert_int_eq(see(p, "/home"), 0);
+	ck_assert_int_eq(see(p, "/"), 0);
+	ck_assert_int_eq(see(p, "/home/u/secret"), ENOENT);
+	ck_assert_int_eq(see(p, "/home/uu"), ENOENT);
+	d = openat_(p, "/home", O_RDONLY | O_DIRECTORY, NULL);
+	ck_assert_int_eq(d.verdict, BOX_DENY);
+	ck_assert_int_eq(d.err, EACCES);
+	ck_assert_int_eq(openat_(p, "/home/u/new", O_WRONLY | O_CREAT, NULL).err, ENOENT);
+	ck_assert_int_eq(openat_(p, "/home/u", O_WRONLY | O_CREAT, NULL).err, EACCES);
+	/* an explicit hide rule is a refusal, not an absence */
+	ck_assert_int_eq(see(p, "/etc/shadow"), EACCES);
 	/* "/etcx" is not under "/etc" */
-	ck_assert_int_eq(openat_(p, "/etcx", O_RDONLY, NULL).verdict, BOX_DENY);
+	ck_assert_int_eq(openat_(p, "/etcx", O_RDONLY, NULL).err, ENOENT);
 	/* files already open: Landlock checks where they lead */
 	ck_assert_int_eq(openat_(p, "/dev/stdout", O_WRONLY, NULL).verdict, BOX_ALLOW);
 	ck_assert_int_eq(openat_(p, "/proc/self/fd/1", O_WRONLY, NULL).verdict, BOX_ALLOW);
@@ -252,7 +280,8 @@ END_TEST
 
 START_TEST(path_calls_need)
 {
-	struct box_policy *p = parse("default allow\nro /usr\nrw /tmp\n");
+	struct box_policy *p = parse("default allow\nro /usr\nrw /tmp\n"
+				     "hide /usr/sbin\n");
 	struct box_call c = { .nr = SYS_execve, .path = { "/usr/bin/cc" },
 			      .path_arg = { 0 } };
 	struct box_decision d;
@@ -260,10 +289,14 @@ START_TEST(path_calls_need)
 
 	box_policy_decide(p, &c, &d);
 	ck_assert_int_eq(d.verdict, BOX_ALLOW);
-	c.path[0] = "/bin/sh";
+	c.path[0] = "/usr/sbin/x";
 	box_policy_decide(p, &c, &d);
 	ck_assert_str_eq(d.why, "path not executable");
-	c = (struct box_call){ .nr = SYS_newfstatat, .path = { "/home" },
+	ck_assert_int_eq(d.err, EACCES);
+	c.path[0] = "/bin/sh";
+	box_policy_decide(p, &c, &d);
+	ck_assert_int_eq(d.err, ENOENT);
+	c = (struct box_call){ .nr = SYS_newfstatat, .path = { "/usr/sbin" },
 			       .path_arg = { 1 } };
 	box_policy_decide(p, &c, &d);
 	ck_assert_str_eq(d.why, "path hidden");

@@ -99,6 +99,38 @@ static void test_dynamic_cat(void)
 	same(NULL, argv);
 }
 
+/*
+ * Under the default profile, paths no rule covers are outside the
+ * sandbox's view: missing, as natively for a file that is not there,
+ * and silently (the program's own message only).  Their parents can be
+ * looked at (stat, readlink, chdir), so realpath() walks work.
+ */
+static void test_outside_view(void)
+{
+	char *cat[] = { "busybox", "cat", "/nonexistent", "/home/nobody/.rc",
+			NULL };
+	char *ls[] = { "busybox", "ls", "-d", "/", "/tmp", "/nonexistent",
+		       NULL };
+
+	same(NULL, cat);
+	IT_ASSERT(WIFEXITED(boxed.status) && WEXITSTATUS(boxed.status) == 1);
+	same(NULL, ls);
+	IT_ASSERT(WIFEXITED(boxed.status) && WEXITSTATUS(boxed.status) == 1);
+}
+
+/* A denial decided by a built-in profile names the profile's line. */
+static void test_profile_message(void)
+{
+	char *argv[] = { "dune-box", "--", "busybox", "chroot", "/", "true",
+			 NULL };
+
+	run(argv, &boxed);
+	IT_ASSERT(WIFEXITED(boxed.status) && WEXITSTATUS(boxed.status) == 1);
+	if (!strstr(boxed.out, "dune-box: denied chroot(\"/\")") ||
+	    !strstr(boxed.out, "system call not allowed (profile default, line 15)"))
+		IT_FAIL("unexpected output: %s", boxed.out);
+}
+
 /* What a loader must handle: the auxv probe, built four ways. */
 static void test_auxv(void)
 {
@@ -233,6 +265,8 @@ static const struct itest tests[] = {
 	{ "static_hello", test_static_hello },
 	{ "dynamic_hello", test_dynamic_hello },
 	{ "dynamic_cat", test_dynamic_cat },
+	{ "outside_view", test_outside_view },
+	{ "profile_message", test_profile_message },
 	{ "auxv", test_auxv },
 	{ "ends", test_ends },
 	{ "denied_message", test_denied_message },
