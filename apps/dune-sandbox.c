@@ -95,7 +95,11 @@ int main(void)
 
 	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (stack == MAP_FAILED || dune_init_and_enter())
+	/*
+	 * dune_init(false): pgroot supervisor-only (dune_init(true), as
+	 * dune_init_and_enter does, would open all memory to ring 3).
+	 */
+	if (stack == MAP_FAILED || dune_init(false) || dune_enter())
 		return 1;
 	if (allow(__start_sandbox_text, __stop_sandbox_text, PERM_UCODE) ||
 	    allow(__start_sandbox_data, __stop_sandbox_data, PERM_UTEXT) ||
