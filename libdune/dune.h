@@ -30,6 +30,8 @@
 #include "layout.h"
 #include "mmu.h"
 #include "fpu.h"
+/* The ELF API (struct dune_elf, dune_elf_*), as the original's dune.h had it. */
+#include "elf.h"
 
 /*
  * Open /dev/dune and check that the module speaks our API version.
