@@ -9,9 +9,9 @@
  *
  * What the original did not allow still faults as it did there: the
  * page pool (page tables) and pages mapped without PERM_U under
- * dune_init(1); all of the process's memory under dune_init(0), where
- * the program opens what ring 3 may use with dune_vm_mprotect (the
- * original's apps/sandbox).
+ * dune_init(1); all of the process's memory under dune_init(0) (the
+ * vDSO and vvar excepted, as there), where the program opens what ring 3
+ * may use with dune_vm_mprotect (the original's apps/sandbox).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +30,8 @@
 #define NR_DONE		0x7fff
 /* bench_dune_ring's fresh page, outside the process's memory */
 #define MAP_ADDR	0x400000000000ul
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 
 /* ---- what ring 3 touches: the program's own globals ---- */
 
@@ -119,7 +121,7 @@ static __attribute__((noinline)) void user_read(const volatile long *p)
 __asm__(".pushsection compat_ring3_text, \"ax\"\n"
 	".balign 4096\n"
 	"u_peek: mov (%rdi), %rdi\n"
-	"	mov $" "0x7fff" ", %eax\n"	/* NR_DONE */
+	"	mov $" XSTR(NR_DONE) ", %eax\n"
 	"	syscall\n"
 	"	ud2\n"
 	".balign 4096\n"
