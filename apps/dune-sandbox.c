@@ -4,9 +4,11 @@
  * 0, what each of its system calls may do.
  *
  * The function and its data live in their own sections, which are the
- * only memory mapped user-accessible (PERM_U), together with a stack;
- * everything else is supervisor-only, so ring 3 reaches ring 0 only
- * through its system calls (and faults), all of which land in filter().
+ * only memory of the program mapped user-accessible (PERM_U), together
+ * with a stack; everything else is supervisor-only (dune_init(false):
+ * only the kernel's read-only vDSO and vvar are ring 3's too), so ring 3
+ * reaches ring 0 only through its system calls (and faults), all of
+ * which land in filter().
  */
 #include <errno.h>
 #include <fcntl.h>
