@@ -4,9 +4,11 @@
  * 0, what each of its system calls may do.
  *
  * The function and its data live in their own sections, which are the
- * only memory mapped user-accessible (PERM_U), together with a stack;
- * everything else is supervisor-only, so ring 3 reaches ring 0 only
- * through its system calls (and faults), all of which land in filter().
+ * only memory of the program mapped user-accessible (PERM_U), together
+ * with a stack; everything else is supervisor-only (dune_init(false):
+ * only the kernel's read-only vDSO and vvar are ring 3's too), so ring 3
+ * reaches ring 0 only through its system calls (and faults), all of
+ * which land in filter().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,7 +97,11 @@ int main(void)
 
 	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (stack == MAP_FAILED || dune_init_and_enter())
+	/*
+	 * dune_init(false): pgroot supervisor-only (dune_init(true), as
+	 * dune_init_and_enter does, would open all memory to ring 3).
+	 */
+	if (stack == MAP_FAILED || dune_init(false) || dune_enter())
 		return 1;
 	if (allow(__start_sandbox_text, __stop_sandbox_text, PERM_UCODE) ||
 	    allow(__start_sandbox_data, __stop_sandbox_data, PERM_UTEXT) ||

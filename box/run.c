@@ -127,7 +127,8 @@ int box_run_prepare(const struct box_image *img, struct box_mem *mem)
 	box_cur = &box_main_thread;
 	box_brk_reserve();
 	box_mon.prepared = true;
-	return dune_init(true) ? -errno : 0;
+	/* pgroot supervisor-only: box_mem_build_root clones it (mem.h) */
+	return dune_init(false) ? -errno : 0;
 }
 
 int box_run(const struct box_image *img, struct box_mem *mem,

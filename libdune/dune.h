@@ -30,6 +30,8 @@
 #include "layout.h"
 #include "mmu.h"
 #include "fpu.h"
+/* The ELF API (struct dune_elf, dune_elf_*), as the original's dune.h had it. */
+#include "elf.h"
 
 /*
  * Open /dev/dune and check that the module speaks our API version.
@@ -47,11 +49,21 @@ void dune_caps_print(const struct dune_caps *caps, FILE *f);
 /*
  * Prepare the process: open /dev/dune, choose the guest-physical layout
  * (layout.h) from /proc/self/maps, register it as memory slots, build
- * the page tables and the IDT.  Once per process (later calls return 0;
- * a fork child that never entered re-opens the device by itself).
- * @map_full is accepted for compatibility with the original libdune and
- * has no effect: every window is always mapped in full, the EPT grants
- * only what the process may really access.
+ * the page tables and the IDT.  Once per process (later calls return 0
+ * and change nothing; a fork child that never entered re-opens the
+ * device by itself).  Every window is mapped in pgroot either way (the
+ * EPT grants only what the process may really access); @map_full says
+ * for whom, as in the original libdune:
+ *   true  (dune_init_and_enter): the process's memory, and what it maps
+ *         later, is user-accessible too: ring-3 code on pgroot runs the
+ *         program's functions on its stacks and reaches its globals.
+ *         Nothing is kept from ring 3 but the page pool (page tables):
+ *         no isolation, as with the original.
+ *   false: supervisor-only; ring 3 faults on all of it until the program
+ *         opens pages with dune_vm_mprotect(pgroot, ..., PERM_U...), or
+ *         runs ring 3 on a root of its own (a sandbox).
+ * The vDSO (read, execute) and vvar (read) are ring 3's either way (not
+ * with DUNE_INIT_BIG_PGROOT, below).
  * 0, or -1 with errno after a message on stderr.
  */
 int dune_init(bool map_full);
@@ -67,10 +79,13 @@ int dune_enter(void);
 /*
  * dune_init with options: DUNE_INIT_BIG_PGROOT builds pgroot from 1 GiB
  * (or 2 MiB) leaves only, without the 4 KiB leaves the original's
- * programs expect (docs/api.md, "pgroot"; faster, fewer table pages).
- * dune_init(map_full) is dune_init_flags(0).
+ * programs expect (docs/api.md, "pgroot"; faster, fewer table pages);
+ * DUNE_INIT_USER_PGROOT makes pgroot user-accessible.  dune_init(true)
+ * is dune_init_flags(DUNE_INIT_USER_PGROOT), dune_init(false)
+ * dune_init_flags(0).
  */
 #define DUNE_INIT_BIG_PGROOT	0x1
+#define DUNE_INIT_USER_PGROOT	0x2
 int dune_init_flags(unsigned int flags);
 
 /* dune_init(true), then dune_enter(). */
@@ -434,11 +449,12 @@ void dune_set_user_fs(unsigned long fs_base);
  * the process itself may do with that memory.
  *
  * pgroot is the tree dune_init builds (docs/api.md, "pgroot"): 4 KiB
- * leaves, read/write/execute, supervisor, for the 2 MiB blocks of the
+ * leaves, read/write/execute, supervisor-only after dune_init(false),
+ * user-accessible too after dune_init(true), for the 2 MiB blocks of the
  * windows where the process had memory at dune_init; the pool with
- * 2 MiB leaves; the rest of every window (where later mmaps land) with
- * large PTE_FILL leaves that dune_vm_lookup splits down to the 4 KiB
- * slot it is asked for.  So every page of the process is mapped, and a
+ * 2 MiB leaves, supervisor-only; the rest of every window (where later
+ * mmaps land) with large PTE_FILL leaves that dune_vm_lookup splits
+ * down to the 4 KiB slot it is asked for.  So every page of the process is mapped, and a
  * program looking one up sees a 4 KiB entry, as with the original.
  * dune_init_flags(DUNE_INIT_BIG_PGROOT) builds the older tree instead:
  * every window with 1 GiB (or 2 MiB) leaves, never split by lookups.

@@ -306,7 +306,7 @@ static int do_init(unsigned int flags)
 	probe = mmap_probe();
 	if (dune_page_init() || init_layout(caps.maxphyaddr, &h) ||
 	    set_slots(fd) || dune_page_init_pa() ||
-	    dune_vm_init(h, probe, flags & DUNE_INIT_BIG_PGROOT))
+	    dune_vm_init(h, probe, flags))
 		goto fail;
 	free(h);
 	h = NULL;
@@ -334,7 +334,7 @@ int dune_init_flags(unsigned int flags)
 {
 	int r;
 
-	if (flags & ~DUNE_INIT_BIG_PGROOT) {
+	if (flags & ~(DUNE_INIT_BIG_PGROOT | DUNE_INIT_USER_PGROOT)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -344,10 +344,13 @@ int dune_init_flags(unsigned int flags)
 	return r;
 }
 
+/*
+ * The original's map_full mapped the process's memory for ring 3 too
+ * (PERM_U); without it, for ring 0 only (dune.h).
+ */
 int dune_init(bool map_full)
 {
-	(void)map_full;	/* see dune.h */
-	return dune_init_flags(0);
+	return dune_init_flags(map_full ? DUNE_INIT_USER_PGROOT : 0);
 }
 
 static const char *create_vcpu_hint(int err)

@@ -11,19 +11,11 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The legacy region, FXSAVE's 512-byte layout (SDM vol. 1, 10.5.1). */
+#include "mmu-x86.h"
+
+/* The legacy region: struct Fpregs's layout (mmu-x86.h), packed. */
 struct fxsave_area {
-	uint16_t cwd;
-	uint16_t swd;
-	uint16_t twd;
-	uint16_t fop;
-	uint64_t rip;
-	uint64_t rdp;
-	uint32_t mxcsr;
-	uint32_t mxcsr_mask;
-	uint32_t st_regs[32];	/* ST0..ST7, 16 bytes each */
-	uint32_t xmm_regs[64];	/* XMM0..XMM15 */
-	uint32_t padding[24];
+	DUNE_FXSAVE_FIELDS(st_regs, xmm_regs);
 } __attribute__((packed));
 
 /* The XSAVE header, right after the legacy region (SDM vol. 1, 13.4.2). */

@@ -399,12 +399,14 @@ void dune_page_get_stats(struct dune_page_stats *s);
 
 /*
  * vmapi.c: build pgroot from pool pages (dune.h): 4 KiB leaves over the
- * areas of @h, PTE_FILL large leaves elsewhere; with @big, large leaves
- * only.  @mmap_hint: an address in the mmap area (for mmap_base).
+ * areas of @h, PTE_FILL large leaves elsewhere; with DUNE_INIT_BIG_PGROOT
+ * in @flags, large leaves only; with DUNE_INIT_USER_PGROOT, every leaf
+ * but the pool's user-accessible.  @mmap_hint: an address in the mmap
+ * area (for mmap_base).
  */
 #define DUNE_PGROOT_4K_BLOCKS	16384	/* 32 GiB, 64 MiB of tables */
 int dune_vm_init(const struct dune_layout_hints *h, uint64_t mmap_hint,
-		 bool big);
+		 unsigned int flags);
 
 /* fdguard.c: fds the program must not close (ours, in the shared table) */
 #define DUNE_FDGUARD_MAX 65536

@@ -8,6 +8,10 @@
 #ifndef LIBDUNE_MMU_X86_H
 #define LIBDUNE_MMU_X86_H
 
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#endif
+
 /* ---- Paging structures (SDM 4.5) ---- */
 
 /* Index of @la in the table of level @n: 0 = PT, 1 = PD, 2 = PDPT, 3 = PML4. */
@@ -226,19 +230,28 @@
 	} while (0)
 
 #ifndef __ASSEMBLER__
-/* The FXSAVE area (SDM vol. 1 10.5.1), 512 bytes. */
+/*
+ * The FXSAVE area (SDM vol. 1, 10.5.1), 512 bytes.  The original had it
+ * twice: struct Fpregs here and struct fxsave_area in fpu.h, the same
+ * layout with other names for the register arrays (st_space/xmm_space
+ * there, st_regs/xmm_regs in fpu.h; fxsave_area is packed, which
+ * changes only its alignment).  Both are made from this one list.
+ */
+#define DUNE_FXSAVE_FIELDS(st, xmm)					\
+	uint16_t cwd;							\
+	uint16_t swd;							\
+	uint16_t twd;							\
+	uint16_t fop;							\
+	uint64_t rip;							\
+	uint64_t rdp;							\
+	uint32_t mxcsr;							\
+	uint32_t mxcsr_mask;						\
+	uint32_t st[32];	/* ST0..ST7, 16 bytes each */		\
+	uint32_t xmm[64];	/* XMM0..XMM15 */			\
+	uint32_t padding[24]
+
 struct Fpregs {
-	uint16_t cwd;
-	uint16_t swd;
-	uint16_t twd;
-	uint16_t fop;
-	uint64_t rip;
-	uint64_t rdp;
-	uint32_t mxcsr;
-	uint32_t mxcsr_mask;
-	uint32_t st_space[32];
-	uint32_t xmm_space[64];
-	uint32_t padding[24];
+	DUNE_FXSAVE_FIELDS(st_space, xmm_space);
 };
 #endif
 

@@ -23,7 +23,10 @@
 
 #ifndef __ASSEMBLER__
 typedef uint64_t ptent_t;
+/* The original's mmu.h had these from its types.h. */
 typedef uint64_t physaddr_t;
+typedef uint64_t ppn_t;
+typedef int bool_t;
 
 /* lgdt/lidt operand, padded so pd_lim sits at offset PD_SKIP. */
 struct Pseudodesc {

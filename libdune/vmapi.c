@@ -592,10 +592,10 @@ static void *build_ptr(void *ctx, uint64_t pa)
 	return ops_ptr(ctx, pa);
 }
 
-/* Add PTE_FILL to every leaf of @root (all large: just built). */
-static int mark_fill(const void *arg, ptent_t *e, void *va)
+/* Add the bits *@arg to a leaf (PTE_FILL, PTE_U: all large, just built). */
+static int add_bits(const void *arg, ptent_t *e, void *va)
 {
-	*e |= PTE_FILL;
+	*e |= *(const ptent_t *)arg;
 	return 0;
 }
 
@@ -607,7 +607,11 @@ static int split_block(uint64_t va)
 	return lookup_4k(pgroot, va, false, &e, NULL);
 }
 
-/* The pool as the original mapped it: 2 MiB leaves, not PTE_FILL. */
+/*
+ * The pool as the original mapped it: 2 MiB leaves, not PTE_FILL, and
+ * supervisor-only (PERM_BIG without PERM_U) whatever dune_init's mode:
+ * the page tables are in it.
+ */
 static int pool_big(void)
 {
 	uint64_t va, end = PAGEBASE + (uint64_t)num_pages * PT_PAGE;
@@ -622,7 +626,7 @@ static int pool_big(void)
 		if (r)
 			return r;
 		if (level == 1)
-			*e &= ~PTE_FILL;
+			*e &= ~(PTE_FILL | PTE_U);
 	}
 	return 0;
 }
@@ -678,9 +682,38 @@ static void window_of(uint64_t va, uintptr_t *base, uintptr_t *gpa)
 
 DUNE_NOFPU_END
 
-int dune_vm_init(const struct dune_layout_hints *h, uint64_t mmap_hint,
-		 bool big)
+static int vdso_err;
+
+/*
+ * The original opened the vDSO (read, execute) and vvar (read) to ring 3
+ * in both of dune_init's modes; under dune_init(0) that is all ring 3
+ * gets of pgroot.  Not in DUNE_INIT_BIG_PGROOT's tree (ours): it would
+ * split its 1 GiB leaf there.
+ */
+static void open_vdso(const struct dune_procmap_entry *e)
 {
+	int perm, r;
+
+	if (e->type == PROCMAP_TYPE_VDSO)
+		perm = PERM_R | PERM_X | PERM_U;
+	else if (e->type == PROCMAP_TYPE_VVAR)
+		perm = PERM_R | PERM_U;
+	else
+		return;
+	if (!dune_layout_covers(&dune_proc.layout, e->begin, e->end))
+		return;
+	r = dune_vm_mprotect(pgroot, (void *)e->begin, e->end - e->begin,
+			     perm);
+	if (r && !vdso_err)
+		vdso_err = r;
+}
+
+int dune_vm_init(const struct dune_layout_hints *h, uint64_t mmap_hint,
+		 unsigned int flags)
+{
+	bool big = flags & DUNE_INIT_BIG_PGROOT;
+	bool user = flags & DUNE_INIT_USER_PGROOT;
+	ptent_t bits = (big ? 0 : PTE_FILL) | (user ? PTE_U : 0);
 	struct dune_pt_ops ops = {
 		.alloc = build_alloc, .pa = build_pa, .ptr = build_ptr,
 	};
@@ -694,12 +727,24 @@ int dune_vm_init(const struct dune_layout_hints *h, uint64_t mmap_hint,
 	if (r)
 		goto fail;
 	pgroot = pml4;
-	if (!big) {
-		pt_walk(&vm_ops, pgroot, 0, PT_USER_END - 1, mark_fill, NULL);
-		r = pool_big() ?: split_areas(h);
-		if (r)
-			goto fail;
+	/*
+	 * The leaves split later (split_areas, dune_vm_lookup, mprotect)
+	 * keep these bits: with PTE_U, memory the process maps after
+	 * dune_init is ring 3's too, as the original's map_full had it.
+	 */
+	if (bits)
+		pt_walk(&vm_ops, pgroot, 0, PT_USER_END - 1, add_bits, &bits);
+	r = 0;
+	if (!big || user)
+		r = pool_big();
+	if (!r && !big)
+		r = split_areas(h);
+	if (!r && !user && !big) {
+		dune_procmap_iterate(open_vdso);
+		r = vdso_err;
 	}
+	if (r)
+		goto fail;
 	dune_proc.cr3 = ops_pa(NULL, pml4);
 	/* CR3 as dune_enter loads it: PCID 0, flushed on entry. */
 	pg = root_page(pgroot);

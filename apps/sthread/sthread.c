@@ -4,9 +4,11 @@
  *
  * Memory.  A tag is fresh pool memory mapped by dune_vm_map_pages at an
  * address range of its own in pgroot, supervisor-only, so only ring 0
- * (the master) reaches it there.  sthread_create clones pgroot: the
- * clone maps everything pgroot does, still supervisor-only, so ring 3
- * can touch nothing; then it makes user-accessible (PERM_U) exactly the
+ * (the master) reaches it there.  sthread_create clones pgroot and, as
+ * Wedge's walk_protect did, clears PTE_U in every leaf of the clone:
+ * it maps everything pgroot does, but ring 3 can touch nothing, even
+ * though dune_init_and_enter (dune_init(1)) made pgroot's memory
+ * user-accessible.  Then it makes user-accessible (PERM_U) exactly the
  * sthread code section, a fresh stack, and each granted tag with its
  * prot.  Tags mapped after the clone do not exist in it at all.
  *
@@ -210,6 +212,13 @@ static int user_range(ptent_t *root, void *lo, void *hi, int perm)
 	return dune_vm_mprotect(root, (void *)a, b - a, perm);
 }
 
+/* dune_vm_page_walk callback: the leaf becomes supervisor-only. */
+static int deny_user(const void *arg, ptent_t *pte, void *va)
+{
+	*pte &= ~PTE_U;
+	return 0;
+}
+
 int sthread_create(struct sthread *st, const struct sc *sc,
 		   long (*fn)(void *), void *arg)
 {
@@ -223,8 +232,11 @@ int sthread_create(struct sthread *st, const struct sc *sc,
 	st->root = dune_vm_clone(pgroot);
 	if (!st->root)
 		return -ENOMEM;
-	r = user_range(st->root, __start_sthread_text, __stop_sthread_text,
-		       PERM_UCODE);
+	/* not loaded anywhere yet: no TLB to flush */
+	r = dune_vm_page_walk(st->root, VA_START, VA_END, deny_user, NULL);
+	if (!r)
+		r = user_range(st->root, __start_sthread_text,
+			       __stop_sthread_text, PERM_UCODE);
 	if (!r)
 		r = dune_vm_map_pages(st->root,
 				      STHREAD_STACK_TOP - STHREAD_STACK_SIZE,

@@ -56,8 +56,12 @@ static void setup(void)
 		secret[i] = i * 7 + 1;
 	sum0 = checksum();
 	u.target = (uint64_t)secret;
-	/* a page-table page of the monitor's (pgroot is made here) */
-	IT_ASSERT_EQ(dune_init_and_enter(), 0);
+	/*
+	 * a page-table page of the monitor's (pgroot is made here);
+	 * dune_init(false), as box_run_prepare: pgroot supervisor-only
+	 */
+	IT_ASSERT_EQ(dune_init(false), 0);
+	IT_ASSERT_EQ(dune_enter(), 0);
 	u.root = (uint64_t)pgroot;
 }
 

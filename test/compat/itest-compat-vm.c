@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "itest.h"
+#include "test/vm/itest.h"
 #include "libdune/dune.h"
 #include "libdune/mmu.h"
 
@@ -398,6 +398,36 @@ static void test_pgroot_cost(void)
 	}
 }
 
+/*
+ * dune-compat-bench (the original's table): every line, and exactly one
+ * fault per page in each Appel-Li round.
+ */
+static void bench_fail(const char *line)
+{
+	itest_sh("sed 's/^/      /' /tmp/compat-bench.out >&2");
+	IT_FAIL("no line \"%s\" in dune-compat-bench's output (above)",
+		line);
+}
+
+static void test_bench_table(void)
+{
+	static const char *const lines[] = {
+		"System call took [0-9]+ cycles",
+		"Kernel fault took [0-9]+ cycles",
+		"User fault took [0-9]+ cycles",
+		"PROT1,TRAP,UNPROT took [0-9]+ cycles",
+		"PROTN,TRAP,UNPROT took [0-9]+ cycles",
+	};
+
+	IT_ASSERT_EQ(itest_sh("dune-compat-bench 3 >/tmp/compat-bench.out 2>&1"),
+		     0);
+	for (unsigned int i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (itest_sh("grep -Eqx '%s' /tmp/compat-bench.out", lines[i]))
+			bench_fail(lines[i]);
+	if (itest_sh("test $(grep -cx '  (100 page faults per round)' /tmp/compat-bench.out) = 2"))
+		bench_fail("  (100 page faults per round), twice");
+}
+
 static const struct itest tests[] = {
 	{ "walk", test_walk },
 	{ "map_pages_fresh", test_map_pages_fresh },
@@ -406,6 +436,7 @@ static const struct itest tests[] = {
 	{ "two_roots_load_cr3", test_two_roots_load_cr3 },
 	{ "page_stats", test_page_stats },
 	{ "pgroot_cost", test_pgroot_cost },
+	{ "bench_table", test_bench_table },
 };
 
 ITEST_MAIN(tests)

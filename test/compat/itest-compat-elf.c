@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The original libdune's ELF API (libdune/elf.h), used as the original's
- * sandbox used it: open a static ELF (from its file, or from memory),
- * map each PT_LOAD with dune_elf_load_ph, make it ring-3 accessible in
- * pgroot, and run it at ring 3 with dune_jump_to_user; a system-call
+ * sandbox used it: dune_init(0) (pgroot supervisor-only), open a static
+ * ELF (from its file, or from memory), map each PT_LOAD with
+ * dune_elf_load_ph, make it ring-3 accessible in pgroot, and run it at
+ * ring 3 with dune_jump_to_user; a system-call
  * handler serves its write and exit.  Its output and exit code are
  * checked.  Then the original's error behaviour for bad images (return
  * codes and the messages it printed on stdout), and the section walk.
@@ -14,9 +15,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "itest.h"
-#include "dune.h"
-#include "elf.h"
+#include "test/vm/itest.h"
+#include "libdune/dune.h"
+#include "libdune/elf.h"
 
 #define PG 4096ul
 #define PG_DOWN(x) ((uintptr_t)(x) & ~(PG - 1))
@@ -111,7 +112,8 @@ static void test_run_file(void)
 {
 	struct dune_elf elf;
 
-	IT_ASSERT_EQ(dune_init_and_enter(), 0);
+	IT_ASSERT_EQ(dune_init(0), 0);
+	IT_ASSERT_EQ(dune_enter(), 0);
 	IT_ASSERT_EQ(dune_elf_open(&elf, hello_path()), 0);
 	run_ring3(&elf);
 	IT_ASSERT_EQ(dune_elf_close(&elf), 0);
@@ -138,7 +140,8 @@ static void test_run_mem(void)
 	int len;
 
 	img = read_all(hello_path(), &len);
-	IT_ASSERT_EQ(dune_init_and_enter(), 0);
+	IT_ASSERT_EQ(dune_init(0), 0);
+	IT_ASSERT_EQ(dune_enter(), 0);
 	IT_ASSERT_EQ(dune_elf_open_mem(&elf, img, len), 0);
 	run_ring3(&elf);
 	IT_ASSERT_EQ(dune_elf_close(&elf), 0);

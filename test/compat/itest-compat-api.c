@@ -22,7 +22,7 @@
 #include "libdune/cpu-x86.h"
 #include "libdune/fpu.h"
 
-#include "itest.h"
+#include "test/vm/itest.h"
 
 /* A distinct value per register: what the trap frame must hold. */
 #define V(n) (0x1111111111111111ull * (n))
