@@ -174,6 +174,16 @@ COMPAT_PROGS := itest-compat-api dune-compat-bench
 $(patsubst %,$(B)/obj/prog/%.o,$(COMPAT_PROGS)): override CFLAGS += -I. -O3
 $(patsubst %,$(B)/bin/%,$(COMPAT_PROGS)): override CFLAGS += -static
 
+# dune-box's per-call benchmark is an ordinary static program (no libdune:
+# it runs inside the sandbox, under ptrace, seccomp, bwrap and gVisor);
+# bench/box-*.sh, the benchmarks' drivers, run in the emulated machine.
+$(B)/bin/box-bench-call: override CFLAGS += -static
+BENCH_SCRIPTS := $(patsubst bench/%.sh,$(B)/bin/%,$(wildcard bench/box-*.sh))
+progs: $(BENCH_SCRIPTS)
+$(BENCH_SCRIPTS): $(B)/bin/%: bench/%.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
 # The sthreads library (apps/sthread: one folder, not one program per
 # file), in the original's style too; sthread-demo and itest-sthread use it.
 STH_OBJ := $(B)/obj/sthread/sthread.o
