@@ -300,6 +300,13 @@ $(B)/bin/itest-box%: $(B)/obj/prog/itest-box%.o $(BOX_LIB) $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(BOX_LIBS)
 
+# box-bench-mon runs the monitor's code natively (libbox.a).
+$(B)/obj/prog/box-bench-mon.o: override CFLAGS += $(BOX_CFLAGS)
+$(B)/obj/prog/box-bench-mon.o: $(B)/gen/box-sysnames.h
+$(B)/bin/box-bench-mon: $(B)/obj/prog/box-bench-mon.o $(BOX_LIB) $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(BOX_LIBS)
+
 # x86-64 system call names from the installed uapi header, as
 # BOX_SYSCALL(name, nr) lines: the one list the policy parser, the
 # monitor's table and the log share.

@@ -55,8 +55,9 @@ fi
 way box-unotify box-unotify -d $DENY -- box-bench-call -d -n "$N"
 way seccomp box-unotify -f -d $DENY -- box-bench-call -d -n "$N"
 if have bwrap; then
-	way bwrap bwrap --bind / / --dev /dev --proc /proc --unshare-all \
-		--die-with-parent -- "$(command -v box-bench-call)" -n "$N"
+	way bwrap box-newroot "$(command -v bwrap)" --bind / / --dev /dev \
+		--proc /proc --unshare-all --die-with-parent -- \
+		"$(command -v box-bench-call)" -n "$N"
 else
 	fails="${fails}bwrap: fails: not installed (tools/dune-vm --add bwrap)
 "
@@ -64,7 +65,7 @@ fi
 if have runsc; then
 	# gVisor implements personality without ADDR_NO_RANDOMIZE (EINVAL):
 	# no deny row there (it would be its own seccomp filter's anyway)
-	way runsc runsc --platform=ptrace --network=none --ignore-cgroups \
+	way runsc box-newroot "$(command -v runsc)" --platform=ptrace --network=none --ignore-cgroups \
 		--root "$tmp/runsc-root" $BOX_RUNSC_ARGS do \
 		"$(command -v box-bench-call)" -n "$N" getppid getfs fstatat read1
 else
