@@ -184,6 +184,16 @@ $(COMPAT_PROGS): $(B)/bin/%: $(B)/obj/compat/%.o $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(COMPAT_CFLAGS) -static $< -o $@ $(LIBDUNE) $(PROG_LIBS) -lz
 
+# dune-box's per-call benchmark is an ordinary static program (no libdune:
+# it runs inside the sandbox, under ptrace, seccomp, bwrap and gVisor);
+# bench/box-*.sh, the benchmarks' drivers, run in the emulated machine.
+$(B)/bin/box-bench-call: override CFLAGS += -static
+BENCH_SCRIPTS := $(patsubst bench/%.sh,$(B)/bin/%,$(wildcard bench/box-*.sh))
+progs: $(BENCH_SCRIPTS)
+$(BENCH_SCRIPTS): $(B)/bin/%: bench/%.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
 # The sthreads library (apps/sthread: one folder, not one program per
 # file), in the original's style too; sthread-demo and itest-sthread use it.
 STH_OBJ := $(B)/obj/sthread/sthread.o
@@ -301,6 +311,13 @@ $(B)/bin/compat-elf-hello: test/load/compat-elf-hello.c
 $(B)/obj/prog/itest-box%.o: override CFLAGS += $(BOX_CFLAGS)
 $(B)/obj/prog/itest-box%.o: $(B)/gen/box-sysnames.h
 $(B)/bin/itest-box%: $(B)/obj/prog/itest-box%.o $(BOX_LIB) $(LIBDUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(BOX_LIBS)
+
+# box-bench-mon runs the monitor's code natively (libbox.a).
+$(B)/obj/prog/box-bench-mon.o: override CFLAGS += $(BOX_CFLAGS)
+$(B)/obj/prog/box-bench-mon.o: $(B)/gen/box-sysnames.h
+$(B)/bin/box-bench-mon: $(B)/obj/prog/box-bench-mon.o $(BOX_LIB) $(LIBDUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(BOX_LIBS)
 

@@ -160,14 +160,23 @@ static const struct path_call {
 };
 #define NPATHCALLS (sizeof(path_calls) / sizeof(path_calls[0]))
 
-static const struct path_call *path_call(int nr)
+/* path_calls' index + 1 by call number: every call asks, most are not */
+static unsigned char path_call_idx[BOX_NAMED_NR];
+
+static __attribute__((constructor)) void path_call_index(void)
 {
 	size_t i;
 
-	for (i = 0; i < NPATHCALLS; i++)
-		if (path_calls[i].nr == nr)
-			return &path_calls[i];
-	return NULL;
+	/* backwards: the first entry for a number wins, as in a search */
+	for (i = NPATHCALLS; i-- > 0;)
+		path_call_idx[path_calls[i].nr] = i + 1;
+}
+
+static const struct path_call *path_call(int nr)
+{
+	if (nr < 0 || nr >= BOX_NAMED_NR || !path_call_idx[nr])
+		return NULL;
+	return &path_calls[path_call_idx[nr] - 1];
 }
 
 int box_policy_path_args(int nr, int argidx[2])
@@ -341,7 +350,13 @@ void box_policy_decide(const struct box_policy *p, const struct box_call *c,
 					  "system call not allowed");
 	if (!p->def_file)
 		d->file = "built-in rule";
-	for (i = p->nrules - 1; i >= 0; i--) {
+	/* a call no rule names: the default (most calls of most policies) */
+	if (c->nr >= 0 && c->nr < BOX_NAMED_NR &&
+	    !(p->named[c->nr / 64] & (1ULL << (c->nr % 64))))
+		i = -1;
+	else
+		i = p->nrules - 1;
+	for (; i >= 0; i--) {
 		const struct box_rule *r = &p->rules[i];
 
 		if (r->nr != c->nr)

@@ -43,9 +43,14 @@ struct box_name {
 	char s[];
 };
 
+#define BOX_NAMED_NR 512
+#define BOX_NAMED_WORDS (BOX_NAMED_NR / 64)
+
 struct box_policy {
 	struct box_rule *rules;
 	int nrules, rules_cap;
+	/* calls some rule names (bit nr): the others skip the rule scan */
+	uint64_t named[BOX_NAMED_WORDS];
 	struct box_prule *paths;
 	int npaths, paths_cap;
 	/* for calls no rule names */

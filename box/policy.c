@@ -190,6 +190,8 @@ static int add_rule(struct box_policy *p, const struct box_rule *r)
 		p->rules_cap = cap;
 	}
 	p->rules[p->nrules++] = *r;
+	if (r->nr >= 0 && r->nr < BOX_NAMED_NR)
+		p->named[r->nr / 64] |= 1ULL << (r->nr % 64);
 	return 0;
 }
 
