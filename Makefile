@@ -276,6 +276,15 @@ $(B)/bin/box-ends-static: test/load/box-ends.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@
 
+# Processes (fork, vfork, exec), static and dynamic, for itest-box-proc.
+progs: $(B)/bin/box-proc $(B)/bin/box-proc-static
+$(B)/bin/box-proc: test/load/box-proc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+$(B)/bin/box-proc-static: test/load/box-proc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).
 progs: $(B)/bin/compat-elf-hello
