@@ -199,8 +199,9 @@ $(SO_PROGS): $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE_SO)
 
 # The emulated machine's busybox is static, which dune-run refuses: the
 # host's dynamically linked true, cat, echo and dash go with the tests as
-# dyn-true, dyn-cat, dyn-echo and dyn-sh (dune-vm ships their libraries).
-DYN_PROGS := $(addprefix $(B)/bin/dyn-,true cat echo sh)
+# dyn-true, dyn-cat, dyn-echo, dyn-sh and dyn-bash (dune-vm ships their
+# libraries).
+DYN_PROGS := $(addprefix $(B)/bin/dyn-,true cat echo sh bash)
 progs: $(DYN_PROGS)
 $(B)/bin/dyn-sh: /bin/dash
 $(B)/bin/dyn-%: /bin/%

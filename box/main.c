@@ -118,7 +118,8 @@ static __attribute__((noreturn)) void exec_resume(const char *fdarg)
 	box_proc_self_files(self, 0, 1);	/* our path, for the next exec */
 	box_proc_set_exe(st.exe);
 	mo.log_fd = st.log_fd;
-	if (mo.log_fd >= 0 && mo.log_fd != 2)
+	/* --log FILE's fd, not "-" (stderr), is close-on-exec again */
+	if (mo.log_fd > 2)
 		fcntl(mo.log_fd, F_SETFD, FD_CLOEXEC);
 	mo.stats = st.stats;
 	mo.quiet = st.quiet;

@@ -384,10 +384,14 @@ static long resolve(struct box_ctx *c, long dirfd, const char *path,
 
 /* ---- execve ---- */
 
-static void cloexec(long fd, bool on)
+/* Clear @fd's close-on-exec flag; its old flags, or -1. */
+static long keep_open(long fd)
 {
-	if (fd >= 0)
-		sys(SYS_fcntl, fd, F_SETFD, on ? FD_CLOEXEC : 0, 0, 0);
+	long old = fd >= 0 ? sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0) : -1;
+
+	if (old >= 0)
+		sys(SYS_fcntl, fd, F_SETFD, old & ~FD_CLOEXEC, 0, 0);
+	return old;
 }
 
 /*
@@ -432,7 +436,7 @@ static uint64_t out_argc(const struct target *t, uint64_t argc)
 
 long box_exec(struct box_ctx *c)
 {
-	long dirfd = AT_FDCWD, r, memfd, i, j;
+	long dirfd = AT_FDCWD, r, memfd, i, j, logfl;
 	uint64_t argv, envp, argc, envc, total, len, ptrs;
 	const char *path = c->path[0];
 	int flags = 0;
@@ -458,7 +462,10 @@ long box_exec(struct box_ctx *c)
 		return r;
 	ptrs = ((argc ? argc : 1) + envc) * 8;
 	memset(&tgt, 0, sizeof(tgt));
-	r = resolve(c, dirfd, path, flags, &tgt);
+	/* the program's /proc/self/exe is the program, not dune-box */
+	r = resolve(c, dirfd, box_proc_exe[0] && path[0] == '/' &&
+			   box_proc_is_self_exe(path) ? box_proc_exe : path,
+		    flags, &tgt);
 	if (r)
 		return r;
 	/* what a script gets as its path: execveat's is /dev/fd/N/... */
@@ -539,13 +546,15 @@ long box_exec(struct box_ctx *c)
 		return r;
 	}
 	snprintf(fdarg, sizeof(fdarg), "%ld", memfd);
-	cloexec(box_mon.o.log_fd, false);
+	/* --log's fd goes on into the new dune-box (fd 2 for "-") */
+	logfl = keep_open(box_mon.o.log_fd);
 	c->ret = 0;
 	box_log_call(c);
 	r = sys(SYS_execve, (uint64_t)box_proc_self_path(), (uint64_t)eargv,
 		(uint64_t)eenvp, 0, 0);
 	/* still here: nothing happened to the process */
-	cloexec(box_mon.o.log_fd, true);
+	if (logfl >= 0)
+		sys(SYS_fcntl, box_mon.o.log_fd, F_SETFD, logfl, 0, 0);
 	sys(SYS_close, memfd, 0, 0, 0, 0);
 	c->refusal = "re-executing dune-box failed";
 	return r;

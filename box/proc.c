@@ -258,7 +258,7 @@ void box_proc_set_exe(const char *path)
 }
 
 /* Does @path name this process's exe link (self, thread-self, our pid)? */
-static bool is_self_exe(const char *path)
+bool box_proc_is_self_exe(const char *path)
 {
 	char mine[64];
 	long pid, tid;
@@ -301,7 +301,7 @@ bool box_proc_intercept(struct box_ctx *c, long *ret)
 		if (c->nr == SYS_openat && (int)c->a[0] != AT_FDCWD &&
 		    c->path[0][0] != '/')
 			return false;
-		if (!is_self_exe(c->path[0]))
+		if (!box_proc_is_self_exe(c->path[0]))
 			return false;
 		/* the program's file, not dune-box's, with the same flags */
 		if (c->nr == SYS_open)
@@ -315,7 +315,7 @@ bool box_proc_intercept(struct box_ctx *c, long *ret)
 	default:
 		return false;
 	}
-	if (!is_self_exe(path))
+	if (!box_proc_is_self_exe(path))
 		return false;
 	if ((int64_t)len <= 0) {
 		*ret = -EINVAL;

@@ -45,6 +45,12 @@ bool box_proc_intercept(struct box_ctx *c, long *ret);
 uint64_t box_proc_ignored(void);
 void box_proc_set_ignored(uint64_t mask);
 
+/*
+ * Does absolute @path name this process's /proc exe link?  (busybox
+ * runs its applets by executing /proc/self/exe.)
+ */
+bool box_proc_is_self_exe(const char *path);
+
 /* The program's path (what /proc/self/exe names), absolute. */
 void box_proc_set_exe(const char *path);
 extern char box_proc_exe[4096];

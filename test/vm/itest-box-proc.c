@@ -272,6 +272,32 @@ static void test_exec_policy(void)
 			boxed.out);
 }
 
+/* --log's fd goes on across exec: both programs' calls are logged. */
+static void test_exec_log(void)
+{
+	char *argv[] = { "dune-box", "--log", "/tmp/box-proc.log", "--",
+			 "box-proc", "exec", "/bin/busybox", "echo", "logged",
+			 NULL };
+	char log[OUT_MAX];
+	ssize_t n;
+	int fd;
+
+	run(argv, &boxed);
+	IT_ASSERT(WIFEXITED(boxed.status) && !WEXITSTATUS(boxed.status));
+	IT_ASSERT(strstr(boxed.out, "logged\n"));
+	fd = open("/tmp/box-proc.log", O_RDONLY);
+	IT_ASSERT(fd >= 0);
+	n = read(fd, log, sizeof(log) - 1);
+	close(fd);
+	IT_ASSERT(n > 0);
+	log[n] = 0;
+	/* the exec itself, then busybox's write and its exit */
+	if (!strstr(log, "execve(\"/bin/busybox\"") ||
+	    !strstr(strstr(log, "execve("), "write(1, ") ||
+	    !strstr(strstr(log, "execve("), "exit_group(0)"))
+		IT_FAIL("log: %s", log);
+}
+
 static const char shell_script[] =
 	"for i in 1 2 3; do echo line $i; done | busybox wc -l\n"
 	"x=$(echo substituted | busybox tr a-z A-Z); echo \"$x\"\n"
@@ -280,15 +306,18 @@ static const char shell_script[] =
 	"busybox true && echo and || echo or\n"
 	"echo piped | busybox cat | busybox cat\n";
 
-/* busybox sh and dash: pipelines, loops, subshells, $(...). */
+/* busybox sh, dash, bash: pipelines, loops, subshells, $(...). */
 static void test_shells(void)
 {
 	char *a1[] = { "busybox", "sh", "-c", (char *)shell_script, NULL };
 	char *a2[] = { "dyn-sh", "-c", (char *)shell_script, NULL };
+	char *a3[] = { "dyn-bash", "-c", (char *)shell_script, NULL };
 
 	same(quiet, a1);
 	IT_ASSERT(strstr(boxed.out, "200 subshells"));
 	same(quiet, a2);
+	IT_ASSERT(strstr(boxed.out, "200 subshells"));
+	same(quiet, a3);
 	IT_ASSERT(strstr(boxed.out, "200 subshells"));
 }
 
@@ -315,6 +344,7 @@ static const struct itest tests[] = {
 	{ "exec_errors", test_exec_errors },
 	{ "exec_keeps", test_exec_keeps },
 	{ "exec_policy", test_exec_policy },
+	{ "exec_log", test_exec_log },
 	{ "shells", test_shells },
 	{ "child_isolated", test_child_isolated },
 };
