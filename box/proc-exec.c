@@ -35,6 +35,7 @@
 #include "monitor-int.h"
 #include "policy-int.h"
 #include "proc.h"
+#include "proc-state.h"
 
 #ifndef MFD_ALLOW_SEALING
 #define MFD_ALLOW_SEALING 2U
@@ -65,107 +66,12 @@ static long sys(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
 	return dune_sys6(nr, a, b, c, d, e, 0);
 }
 
-/* ---- writing the state: a buffered writer to an fd ---- */
-
-struct wr {
-	int fd;
-	long err;
-	size_t n;
-	char buf[4096];
-};
-
-static void w_flush(struct wr *w)
-{
-	size_t off = 0;
-	long r;
-
-	while (!w->err && off < w->n) {
-		r = sys(SYS_write, w->fd, (uint64_t)w->buf + off, w->n - off, 0,
-			0);
-		if (r == -EINTR)
-			continue;
-		if (r <= 0)
-			w->err = r < 0 ? r : -EIO;
-		else
-			off += r;
-	}
-	w->n = 0;
-}
-
-static void w_put(struct wr *w, const void *p, size_t len)
-{
-	const char *s = p;
-
-	while (len) {
-		size_t k = sizeof(w->buf) - w->n;
-
-		if (k > len)
-			k = len;
-		memcpy(w->buf + w->n, s, k);
-		w->n += k;
-		s += k;
-		len -= k;
-		if (w->n == sizeof(w->buf))
-			w_flush(w);
-	}
-}
-
-static void w_u64(struct wr *w, uint64_t v)
-{
-	w_put(w, &v, sizeof(v));
-}
-
-static void w_str(struct wr *w, const char *s)
-{
-	uint64_t n = s ? strlen(s) + 1 : 0;
-
-	w_u64(w, n);
-	if (n)
-		w_put(w, s, n);
-}
-
-/* The policy, every pointer replaced by what it points to. */
-static void w_policy(struct wr *w, const struct box_policy *p)
-{
-	int i;
-
-	w_str(w, p->cwd);
-	w_u64(w, p->def_verdict);
-	w_u64(w, p->def_err);
-	w_str(w, p->def_file);
-	w_u64(w, p->def_line);
-	w_u64(w, p->net);
-	w_put(w, p->limit, sizeof(p->limit));
-	w_u64(w, p->kill_on_deny);
-	w_u64(w, p->nrules);
-	for (i = 0; i < p->nrules; i++) {
-		const struct box_rule *r = &p->rules[i];
-
-		w_u64(w, r->nr);
-		w_u64(w, r->verdict);
-		w_u64(w, r->err);
-		w_u64(w, r->ncond);
-		w_put(w, r->cond, sizeof(r->cond));
-		w_str(w, r->file);
-		w_u64(w, r->line);
-	}
-	w_u64(w, p->npaths);
-	for (i = 0; i < p->npaths; i++) {
-		const struct box_prule *r = &p->paths[i];
-
-		w_str(w, r->path);
-		w_u64(w, r->acc);
-		w_str(w, r->file);
-		w_u64(w, r->line);
-	}
-}
-
 /*
  * The sandbox's string at @p into the state; its length with the NUL
  * in *@len.  -EFAULT where it is not the sandbox's, -E2BIG if longer
  * than Linux takes.
  */
-static long w_user_str(struct wr *w, uint64_t p, uint64_t *len)
+static long w_user_str(struct box_wr *w, uint64_t p, uint64_t *len)
 {
 	uint64_t n = 0;
 
@@ -187,8 +93,8 @@ static long w_user_str(struct wr *w, uint64_t p, uint64_t *len)
 	}
 	if (n > ARG_STRLEN_MAX)
 		return -E2BIG;
-	w_u64(w, n);
-	w_put(w, (const void *)p, n);
+	box_wr_u64(w, n);
+	box_wr_put(w, (const void *)p, n);
 	*len = n;
 	return 0;
 }
@@ -412,11 +318,11 @@ static uint64_t args_limit(void)
 }
 
 static struct target tgt;
-static struct wr wr;
+static struct box_wr wr;
 
-static uint64_t w_str_len(struct wr *w, const char *s)
+static uint64_t w_str_len(struct box_wr *w, const char *s)
 {
-	w_str(w, s);
+	box_wr_str(w, s);
 	return strlen(s) + 1;
 }
 
@@ -496,16 +402,12 @@ long box_exec(struct box_ctx *c)
 		return memfd;
 	memset(&wr, 0, sizeof(wr));
 	wr.fd = memfd;
-	w_u64(&wr, BOX_EXEC_STATE_MAGIC);
-	w_u64(&wr, box_mon.o.log_fd);
-	w_u64(&wr, box_mon.o.stats | box_mon.o.quiet << 1 |
-		   box_mon.o.kill_on_deny << 2);
-	w_policy(&wr, box_mon.pol);
-	w_str(&wr, tgt.abs);
-	w_str(&wr, tgt.filename);			/* AT_EXECFN */
-	w_str(&wr, tgt.abs);				/* /proc/self/exe */
+	/* AT_EXECFN: the path as given; /proc/self/exe: the file */
+	box_wr_head(&wr, box_mon.o.log_fd, box_mon.o.stats, box_mon.o.quiet,
+		    box_mon.o.kill_on_deny, box_mon.pol, tgt.abs, tgt.filename,
+		    tgt.abs);
 	total = strlen(tgt.filename) + 1;
-	w_u64(&wr, out_argc(&tgt, argc));
+	box_wr_u64(&wr, out_argc(&tgt, argc));
 	/*
 	 * fs/binfmt_script.c, once per level: argv[0] dropped, then the
 	 * path the script was opened as, its #! argument and interpreter
@@ -526,15 +428,15 @@ long box_exec(struct box_ctx *c)
 		total += len;
 	}
 	if (!tgt.npre && !argc)
-		w_str(&wr, "");		/* Linux adds "" for an empty argv */
-	w_u64(&wr, envc);
+		box_wr_str(&wr, "");		/* Linux adds "" for an empty argv */
+	box_wr_u64(&wr, envc);
 	for (j = 0; !r && j < (long)envc; j++) {
 		r = w_user_str(&wr, ((const uint64_t *)envp)[j], &len);
 		total += len;
 	}
 	if (!r && total + ptrs > args_limit())
 		r = -E2BIG;
-	w_flush(&wr);
+	box_wr_flush(&wr);
 	if (!r)
 		r = wr.err;
 	if (!r)

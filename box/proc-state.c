@@ -3,8 +3,8 @@
  * dune-box --exec-state FD: the new dune-box reads what the exec'ing
  * monitor wrote (proc-exec.c): the sealed memfd is mapped, the policy
  * rebuilt with its FILE:LINE origins, the strings point into the map.
- * Apart from proc-exec.c so that the monitor does not pull the policy
- * parser into programs that link the monitor alone.
+ * Apart from proc-exec.c and proc-wr.c so that the monitor does not
+ * pull the policy parser into programs that link the monitor alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 
 #include "policy-int.h"
 #include "proc.h"
+#include "proc-state.h"
 
 #ifndef F_SEAL_SEAL
 #define F_SEAL_SEAL 0x0001
@@ -25,6 +26,7 @@
 #define F_SEAL_WRITE 0x0008
 #endif
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
 
 struct rd {
 	const char *p, *end;
