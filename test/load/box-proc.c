@@ -6,6 +6,7 @@
  *
  *   box-proc fork | fork200 | deaths | vfork | clone-flags
  *   box-proc exec PROG ARGS...      execv PROG, its error if it fails
+ *   box-proc exec-env VAR=VAL PROG ARGS...   the same with only VAR set
  *   box-proc exec-errors            ENOENT, EACCES, ENOEXEC, ...
  *   box-proc exec-keeps             pid, fds across exec (calls "show")
  *   box-proc show ...               argv, AT_EXECFN, /proc/self/exe
@@ -330,6 +331,14 @@ int main(int argc, char **argv)
 		return do_clone_flags();
 	if (!strcmp(argv[1], "exec") && argc > 2)
 		return do_exec(argv + 2);
+	if (!strcmp(argv[1], "exec-env") && argc > 3) {
+		char *envp[] = { argv[2], NULL };
+
+		fflush(stdout);
+		execve(argv[3], argv + 3, envp);
+		printf("execve %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
 	if (!strcmp(argv[1], "exec-errors"))
 		return do_exec_errors();
 	if (!strcmp(argv[1], "exec-keeps"))

@@ -272,6 +272,21 @@ static void test_exec_policy(void)
 			boxed.out);
 }
 
+/*
+ * envp reaches the new program exactly, and only the new program:
+ * LD_PRELOAD is run by its loader, not by the re-executed dune-box's.
+ */
+static void test_exec_env(void)
+{
+	char pre[PATH_MAX + 16];
+	char *argv[] = { "box-proc", "exec-env", pre, (char *)bin("box-proc"),
+			 "show", NULL };
+
+	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", bin("box-proc-preload.so"));
+	same(NULL, argv);
+	IT_ASSERT(strstr(boxed.out, "constructor ran\n"));
+}
+
 /* --log's fd goes on across exec: both programs' calls are logged. */
 static void test_exec_log(void)
 {
@@ -345,6 +360,7 @@ static const struct itest tests[] = {
 	{ "exec_keeps", test_exec_keeps },
 	{ "exec_policy", test_exec_policy },
 	{ "exec_log", test_exec_log },
+	{ "exec_env", test_exec_env },
 	{ "shells", test_shells },
 	{ "child_isolated", test_child_isolated },
 };
