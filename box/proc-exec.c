@@ -33,7 +33,6 @@
 
 #include "load.h"
 #include "monitor-int.h"
-#include "policy-int.h"
 #include "proc.h"
 #include "proc-state.h"
 
@@ -53,7 +52,6 @@
 #define HDR_SIZE 256
 /* include/uapi/linux/binfmts.h: MAX_ARG_STRLEN, PAGE_SIZE * 32 */
 #define ARG_STRLEN_MAX (32 * 4096)
-
 
 static bool owns(uint64_t p, uint64_t len, int prot)
 {
@@ -144,11 +142,11 @@ static long deny_path(struct box_ctx *c, const char *what, const char *path)
 	if (d.verdict == BOX_ALLOW)
 		return 0;
 	c->d = d;
-	snprintf(refusal, sizeof(refusal), "%s %s: %s %s%d%s", what, path,
-		 d.why ? d.why : "denied by the policy",
-		 d.line > 0 ? "(policy line " : "(built-in rule", d.line,
-		 ")");
-	if (d.line <= 0)
+	if (d.line > 0)
+		snprintf(refusal, sizeof(refusal), "%s %s: %s (policy line %d)",
+			 what, path, d.why ? d.why : "denied by the policy",
+			 d.line);
+	else
 		snprintf(refusal, sizeof(refusal), "%s %s: %s (built-in rule)",
 			 what, path, d.why ? d.why : "denied by the policy");
 	c->refusal = refusal;

@@ -246,6 +246,8 @@ static void test_exec_policy(void)
 		       "/tmp/box-proc-secret/key", NULL };
 	char *a2[] = { "dune-box", "--policy", "/tmp/box-proc.policy", "--",
 		       "box-proc", "exec", "/tmp/box-proc-secret/run", NULL };
+	char *a3[] = { "dune-box", "--policy", "/tmp/box-proc.policy", "--",
+		       "box-proc", "exec", "/tmp/box-proc-via-hidden", NULL };
 
 	mkdir("/tmp/box-proc-secret", 0755);
 	write_file("/tmp/box-proc-secret/key", "secret\n", 0644);
@@ -270,6 +272,17 @@ static void test_exec_policy(void)
 	    strstr(boxed.out, "ran\n"))
 		IT_FAIL("hidden exec: status 0x%x, output: %s", boxed.status,
 			boxed.out);
+	/* a visible script whose interpreter is hidden */
+	write_file("/tmp/box-proc-via-hidden", "#!/tmp/box-proc-secret/run\n",
+		   0755);
+	run(a3, &boxed);
+	if (!WIFEXITED(boxed.status) || WEXITSTATUS(boxed.status) != 1 ||
+	    !strstr(boxed.out, "interpreter /tmp/box-proc-secret/run: ") ||
+	    !strstr(boxed.out, "(policy line 3)") ||
+	    !strstr(boxed.out, "execv /tmp/box-proc-via-hidden: ") ||
+	    strstr(boxed.out, "ran\n"))
+		IT_FAIL("hidden interpreter: status 0x%x, output: %s",
+			boxed.status, boxed.out);
 }
 
 /*
