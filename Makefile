@@ -219,8 +219,9 @@ $(SO_PROGS): $(B)/bin/%: $(B)/obj/prog/%.o $(LIBDUNE_SO)
 
 # The emulated machine's busybox is static, which dune-run refuses: the
 # host's dynamically linked true, cat, echo and dash go with the tests as
-# dyn-true, dyn-cat, dyn-echo and dyn-sh (dune-vm ships their libraries).
-DYN_PROGS := $(addprefix $(B)/bin/dyn-,true cat echo sh)
+# dyn-true, dyn-cat, dyn-echo, dyn-sh and dyn-bash (dune-vm ships their
+# libraries).
+DYN_PROGS := $(addprefix $(B)/bin/dyn-,true cat echo sh bash)
 progs: $(DYN_PROGS)
 $(B)/bin/dyn-sh: /bin/dash
 $(B)/bin/dyn-%: /bin/%
@@ -293,6 +294,15 @@ $(B)/bin/box-ends: test/load/box-ends.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@
 $(B)/bin/box-ends-static: test/load/box-ends.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@
+
+# Processes (fork, vfork, exec), static and dynamic, for itest-box-proc.
+progs: $(B)/bin/box-proc $(B)/bin/box-proc-static
+$(B)/bin/box-proc: test/load/box-proc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+$(B)/bin/box-proc-static: test/load/box-proc.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@
 

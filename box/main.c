@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "monitor.h"
 #include "policy.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -91,18 +92,70 @@ static int open_log(const char *log)
 	return fd;
 }
 
+/*
+ * dune-box --exec-state FD (internal, docs/dune-box.1): a sandboxed
+ * program's execve, re-executed by its monitor (box/proc-exec.c).  The
+ * policy, the namespaces, rlimits and Landlock are in force already.
+ * Past the point of no return: a failure ends the process.
+ */
+static __attribute__((noreturn)) void exec_resume(const char *fdarg)
+{
+	struct box_monitor_opts mo = { .log_fd = -1, .msg_fd = 2 };
+	struct box_exec_state st;
+	const char *self[1];
+	struct box_image img;
+	struct box_mem *mem;
+	char err[1024], *end;
+	uint64_t ign;
+	long fd;
+	int status;
+
+	fd = strtol(fdarg, &end, 10);
+	if (*end || fd < 0 || fd > INT_MAX)
+		die(EXIT_USAGE, "--exec-state: bad fd '%s'", fdarg);
+	if (box_exec_state_read(fd, &st, err, sizeof(err)))
+		die(EXIT_SETUP, "%s", err);
+	box_proc_self_files(self, 0, 1);	/* our path, for the next exec */
+	box_proc_set_exe(st.exe);
+	mo.log_fd = st.log_fd;
+	/* --log FILE's fd, not "-" (stderr), is close-on-exec again */
+	if (mo.log_fd > 2)
+		fcntl(mo.log_fd, F_SETFD, FD_CLOEXEC);
+	mo.stats = st.stats;
+	mo.quiet = st.quiet;
+	mo.kill_on_deny = st.kill_on_deny;
+	mem = box_mem_new();
+	if (!mem)
+		die(EXIT_SETUP, "out of memory");
+	if (box_load(st.path, st.execfn, st.argv, st.envp, mem, &img, err,
+		     sizeof(err)))
+		die(EXIT_SETUP, "exec: %s", err);
+	ign = box_proc_ignored();
+	if (box_run_prepare(&img, mem))
+		die(EXIT_SETUP, "cannot use Dune mode (see above)");
+	box_proc_set_ignored(ign);
+	status = box_run(&img, mem, st.pol, &mo);
+	if (status < 0)
+		die(EXIT_SETUP, "cannot run %s: %s", st.path, strerror(-status));
+	box_exit_like(status);
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024], pathbuf[PATH_MAX], interp[PATH_MAX], cwd[PATH_MAX];
 	struct box_monitor_opts mo = { .log_fd = -1, .msg_fd = 2 };
-	const char *exec_files[3] = { NULL };
+	const char *exec_files[24] = { NULL };
 	struct box_policy *pol;
 	struct box_image img;
 	struct box_mem *mem;
 	struct box_opts o;
 	const char *prog;
-	int status;
+	int status, nexec = 0;
+	uint64_t ign;
+	char *real;
 
+	if (argc == 3 && strcmp(argv[1], "--exec-state") == 0)
+		exec_resume(argv[2]);
 	if (box_cli_parse(argc, argv, &o, err, sizeof(err))) {
 		/* cli.c's messages carry the "dune-box: " prefix already */
 		fprintf(stderr, "%s\n", err);
@@ -121,6 +174,9 @@ int main(int argc, char **argv)
 	if (box_load_check_interp(prog, interp, sizeof(interp), err,
 				  sizeof(err)))
 		die(EXIT_USAGE, "%s", err);
+	real = realpath(prog, NULL);
+	box_proc_set_exe(real ? real : prog);	/* /proc/self/exe */
+	free(real);
 	if (!getcwd(cwd, sizeof(cwd)))
 		die(EXIT_SETUP, "getcwd: %s", strerror(errno));
 	pol = box_opts_policy(&o, cwd, err, sizeof(err));
@@ -146,10 +202,16 @@ int main(int argc, char **argv)
 	 * Dune mode's set-up reads /proc/self/maps and opens /dev/dune:
 	 * before the path rules, which need not allow either.
 	 */
+	ign = box_proc_ignored();
 	if (box_run_prepare(&img, mem))
 		die(EXIT_SETUP, "cannot use Dune mode (see above)");
-	exec_files[0] = prog;
-	exec_files[1] = interp[0] ? interp : NULL;
+	box_proc_set_ignored(ign);
+	exec_files[nexec++] = prog;
+	if (interp[0])
+		exec_files[nexec++] = interp;
+	/* the program's execve re-executes dune-box (box/proc-exec.c) */
+	box_proc_self_files(exec_files, nexec,
+			    sizeof(exec_files) / sizeof(exec_files[0]));
 	if (box_enforce(pol, exec_files, err, sizeof(err)))
 		die(EXIT_SETUP, "%s", err);
 

@@ -15,6 +15,7 @@
 #include <asm/prctl.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <fcntl.h>
 
 #include "monitor-int.h"
+#include "proc.h"
 
 struct box_mon box_mon;
 struct box_thread box_main_thread;
@@ -408,6 +410,18 @@ static long emul(struct box_ctx *c)
 	case SYS_exit_group:
 		box_log_call(c);
 		end_run((c->a[0] & 0xff) << 8);
+	case SYS_fork:
+	case SYS_vfork:
+		return box_fork(c);
+	case SYS_clone:
+	case SYS_clone3:
+		if (!(box_clone_flags(c) & CLONE_VM))
+			return box_fork(c);
+		c->refusal = "threads are not supported by the monitor yet";
+		return -ENOSYS;
+	case SYS_execve:
+	case SYS_execveat:
+		return box_exec(c);
 	case SYS_rt_sigaction:
 		return emul_sigaction(c);
 	case SYS_sigaltstack: {
@@ -542,8 +556,7 @@ static long opened(struct box_ctx *c, long fd)
 static const char *refusal_reason(long nr)
 {
 	switch (nr) {
-	case SYS_clone: case SYS_clone3: case SYS_fork: case SYS_vfork:
-	case SYS_execve: case SYS_execveat: case SYS_shmat:
+	case SYS_shmat:
 	case SYS_rt_sigreturn:
 		return "not supported by the monitor yet";
 	}
@@ -612,6 +625,8 @@ void box_monitor_syscall(struct dune_tf *tf)
 		c->ret = box_mem_call(c);
 	else if (c->e->kind == BK_EMUL)
 		c->ret = emul(c);
+	else if (box_proc_intercept(c, &c->ret))
+		;	/* the program's /proc/self/exe */
 	else
 		c->ret = dune_sys6(c->nr, c->x[0], c->x[1], c->x[2], c->x[3],
 				   c->x[4], c->x[5]);

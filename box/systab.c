@@ -296,14 +296,14 @@ static const struct box_sysent tab[] = {
 	/* glibc copes with ENOSYS; the kernel would write ring 0's rip */
 	REFUSE_QUIET(rseq),
 
-	/* not yet: threads, fork and exec (docs/sandbox.md) */
-	REFUSE(clone),
-	REFUSE(clone3),
-	REFUSE(fork),
+	/* processes (proc.c, proc-exec.c); CLONE_VM: threads */
+	EMUL(clone, V, V, V, V, V),
+	EMUL(clone3, V, V),
+	E0(fork, BK_EMUL),
+	E0(vfork, BK_EMUL),
+	EMUL(execve, P, V, V),
+	EMUL(execveat, F, P, V, V, V),
 	REFUSE(shmat),		/* where it maps is not reflected yet */
-	REFUSE(vfork),
-	REFUSE(execve),
-	REFUSE(execveat),
 
 	/* the kernel would act on the address space behind the monitor */
 	REFUSE(ptrace),

@@ -370,6 +370,18 @@ static void fork_child(struct dune_thread *t, uint64_t stack)
 	t->run.regs.rax = 0;
 	if (stack)
 		t->run.regs.rsp = stack;
+	/*
+	 * The vCPU starts on the root we were on (t->cr3), loaded with PCID
+	 * 0, pgroot's: no generation matches ~0, so the next dune_vm_switch
+	 * to any root flushes that root's PCID (vmapi.c).
+	 */
+	if (t->cr3) {
+		unsigned int i;
+
+		for (i = 0; i < sizeof(t->pcid_gen) / sizeof(t->pcid_gen[0]);
+		     i++)
+			t->pcid_gen[i] = ~0u;
+	}
 	fd = dune_vcpu_create(t);
 	if (fd < 0)
 		dune_die_errno("DUNE_CREATE_VCPU in a fork child", fd);

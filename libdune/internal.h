@@ -150,6 +150,12 @@ struct dune_thread {
 	uint32_t rseq_cpu;		/* host_rseq.cpu_id last copied */
 	/* vmapi.c: per PCID, the root generation this vCPU's TLB reflects */
 	uint32_t pcid_gen[4096];
+	/*
+	 * vmapi.c: the root of the last dune_vm_switch (its GPA; 0 for
+	 * pgroot), what a fork child's vCPU starts on: it resumes where we
+	 * are (clone.c).
+	 */
+	uint64_t cr3;
 };
 
 /* The host's vsyscall= setting (vsyscall.c) */

@@ -87,7 +87,8 @@ void dune_vcpu_config_fill(const struct dune_thread *t,
 {
 	dune_bzero(c, sizeof(*c));
 	dune_copy(&c->regs, &t->run.regs, sizeof(c->regs));
-	c->cr3 = dune_proc.cr3;
+	/* A fork child resumes on the root its parent had (t->cr3). */
+	c->cr3 = t->cr3 ? t->cr3 : dune_proc.cr3;
 	/* The guest sees our virtual addresses 1:1 (same page tables). */
 	c->gdt_base = (uint64_t)t->gdt;
 	c->gdt_limit = sizeof(t->gdt) - 1;

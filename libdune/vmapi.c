@@ -274,6 +274,7 @@ int dune_vm_switch(ptent_t *root)
 		t->pcid_gen[pcid] = root_gen(f);
 	}
 	load_cr3(cr3);
+	dune_cur_thread()->cr3 = pa;
 	return 0;
 }
 
