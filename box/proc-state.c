@@ -118,6 +118,9 @@ static struct box_policy *r_policy(struct rd *r)
 		x->line = r_u64(r);
 		if (x->ncond < 0 || x->ncond > BOX_MAX_COND)
 			r->bad = true;
+		/* the calls some rule names (policy-decide.c's shortcut) */
+		if (x->nr >= 0 && x->nr < BOX_NAMED_NR)
+			p->named[x->nr / 64] |= 1ULL << (x->nr % 64);
 	}
 	p->npaths = r_u64(r);
 	if (!p->rules || r->bad || p->npaths < 0 || p->npaths > 1 << 20)
