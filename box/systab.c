@@ -296,9 +296,10 @@ static const struct box_sysent tab[] = {
 	/* glibc copes with ENOSYS; the kernel would write ring 0's rip */
 	REFUSE_QUIET(rseq),
 
-	/* not yet: threads, fork and exec (docs/sandbox.md) */
-	REFUSE(clone),
-	REFUSE(clone3),
+	/* CLONE_VM: threads and vfork children (thread.c) */
+	EMUL(clone, V, V, V, V, V),
+	EMUL(clone3, V, V),
+	/* not yet: fork and exec (docs/sandbox.md) */
 	REFUSE(fork),
 	REFUSE(shmat),		/* where it maps is not reflected yet */
 	REFUSE(vfork),

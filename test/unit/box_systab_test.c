@@ -106,13 +106,14 @@ START_TEST(kinds)
 		SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev,
 		SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
 		SYS_userfaultfd, SYS_perf_event_open, SYS_bpf, SYS_modify_ldt,
-		SYS_vmsplice, SYS_iopl, SYS_ioperm, SYS_shmat, SYS_clone,
+		SYS_vmsplice, SYS_iopl, SYS_ioperm, SYS_shmat,
 		SYS_fork, SYS_vfork, SYS_execve, SYS_rt_sigreturn,
 	};
 	static const int emulated[] = { SYS_exit, SYS_exit_group,
 					SYS_arch_prctl, SYS_rt_sigaction,
 					SYS_sigaltstack, SYS_set_robust_list,
-					SYS_set_tid_address };
+					SYS_set_tid_address, SYS_clone,
+					SYS_clone3 };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(mem) / sizeof(mem[0]); i++)
