@@ -149,6 +149,16 @@ static void set_ending(int status)
 {
 	int expect = 0;
 
+	/*
+	 * The main thread alone: nobody to stop, and nothing left behind
+	 * for a later box_run in this process (the in-process tests).
+	 */
+	if (box_self()->kind == KIND_MAIN &&
+	    !__atomic_load_n(&others, __ATOMIC_ACQUIRE)) {
+		box_mon.status = status;
+		return;
+	}
+
 	if (__atomic_compare_exchange_n(&ending, &expect, 1, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		box_mon.status = status;

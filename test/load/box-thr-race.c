@@ -26,7 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define ROUNDS 20000
+#define ROUNDS 5000
 #define FOREIGN ((void *)0x200000000ul)
 
 static volatile int stop;
