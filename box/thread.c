@@ -404,7 +404,23 @@ long box_clone(struct box_ctx *c)
 		s->ctid = c->a[3];
 		tls = c->a[4];
 	}
-	/* Linux's own checks of the combination (copy_process). */
+	/* clone3's flags were read once before: another thread may flip them */
+	if (!(s->flags & CLONE_VM)) {
+		box_unlock();
+		free(s);
+		c->refusal = "clone3 flags changed during the call";
+		return -ENOSYS;
+	}
+	/*
+	 * Linux's own checks: the combination (copy_process), and the TLS
+	 * base (do_arch_prctl_64's, EPERM); a non-canonical base would make
+	 * the return to ring 3 fault at ring 0.
+	 */
+	if ((s->flags & CLONE_SETTLS) && tls >= BOX_USER_END) {
+		box_unlock();
+		free(s);
+		return -EPERM;
+	}
 	if (((s->flags & CLONE_THREAD) && !(s->flags & CLONE_SIGHAND)) ||
 	    ((s->flags & CLONE_SIGHAND) && !(s->flags & CLONE_VM))) {
 		box_unlock();

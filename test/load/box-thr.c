@@ -9,6 +9,7 @@
 #endif
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,32 @@ static int t_mainreturn(void)
 	return 5;
 }
 
+static const char *err_name(long r)
+{
+	if (r != -1)
+		return "success";
+	return errno == EPERM ? "EPERM" : errno == EINVAL ? "EINVAL" :
+	       errno == ENOSYS ? "ENOSYS" : "another error";
+}
+
+/* clone's own errors for thread flags */
+static int t_errors(void)
+{
+	static char stack[4096] __attribute__((aligned(16)));
+	const unsigned long thr = CLONE_VM | CLONE_FS | CLONE_FILES |
+				  CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+	int tid;
+
+	printf("clone with a kernel-half TLS: %s\n",
+	       err_name(syscall(SYS_clone, thr | CLONE_SETTLS,
+				stack + sizeof(stack), &tid, &tid,
+				1ul << 63)));
+	printf("CLONE_THREAD without CLONE_SIGHAND: %s\n",
+	       err_name(syscall(SYS_clone, CLONE_VM | CLONE_THREAD,
+				stack + sizeof(stack), &tid, &tid, 0)));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -242,7 +269,7 @@ int main(int argc, char **argv)
 		{ "sum", t_sum }, { "pingpong", t_pingpong }, { "tls", t_tls },
 		{ "exitgroup", t_exitgroup }, { "mainexit", t_mainexit },
 		{ "gettid", t_gettid }, { "detached", t_detached },
-		{ "mainreturn", t_mainreturn },
+		{ "mainreturn", t_mainreturn }, { "errors", t_errors },
 	};
 	unsigned int i;
 

@@ -121,6 +121,7 @@ static void test_main_exit(void) { thr_case("mainexit"); }
 static void test_gettid(void) { thr_case("gettid"); }
 static void test_detached(void) { thr_case("detached"); }
 static void test_main_return(void) { thr_case("mainreturn"); }
+static void test_errors(void) { thr_case("errors"); }
 
 /*
  * The iovec's buffer pointer flips between sandbox memory and libdune's
@@ -210,6 +211,7 @@ static const struct itest tests[] = {
 	{ "gettid", test_gettid },
 	{ "detached", test_detached },
 	{ "main_return", test_main_return },
+	{ "errors", test_errors },
 	{ "race_iov", test_race_iov },
 	{ "race_path", test_race_path },
 	{ "vfork_child", test_vfork_child },
