@@ -114,6 +114,22 @@ void box_unlock(void)
 	pthread_rwlock_unlock(&mem_lock);
 }
 
+bool box_thread_is_vfork_child(void)
+{
+	return box_self()->kind == KIND_VFORK;
+}
+
+void box_thread_after_fork(void)
+{
+	static const pthread_rwlock_t fresh = PTHREAD_RWLOCK_INITIALIZER;
+
+	memcpy(&mem_lock, &fresh, sizeof(mem_lock));
+	box_self()->lock_held = 0;
+	box_self()->kind = KIND_MAIN;
+	others = 0;
+	ending = 0;
+}
+
 static long sys(long nr, uint64_t a, uint64_t b, uint64_t c)
 {
 	return dune_sys6(nr, a, b, c, 0, 0, 0);

@@ -10,6 +10,7 @@
 #ifndef BOX_THREAD_H
 #define BOX_THREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct box_ctx;
@@ -50,6 +51,16 @@ void box_thread_gate(void);
  * mprotect, mremap, brk, ...) for writing.  box_unlock does nothing if
  * the calling thread holds nothing.
  */
+/*
+ * For execve and fork (box/proc.c): is the caller a vfork child, which
+ * shares the parent's memory (and monitor) until it execs or exits, so
+ * an execve there must not reuse that memory; and, in a fork child (only
+ * the calling thread exists there), make the caller the main thread of
+ * a sandbox with no other threads and a fresh lock.
+ */
+bool box_thread_is_vfork_child(void);
+void box_thread_after_fork(void);
+
 void box_lock_read(void);
 void box_lock_write(void);
 void box_unlock(void);
