@@ -57,7 +57,10 @@ static int t_iov(void)
 	iov[0].iov_len = sizeof(good);
 	if (pipe(p))
 		return 1;
-	pthread_create(&t, NULL, flip_iov, NULL);
+	if (pthread_create(&t, NULL, flip_iov, NULL)) {
+		printf("no second thread\n");
+		return 1;
+	}
 	for (i = 0; i < ROUNDS; i++) {
 		n = writev(p[1], iov, 1);
 		if (n == sizeof(good)) {
@@ -105,7 +108,10 @@ static int t_path(const char *allowed, const char *denied)
 	strcpy(path[0], allowed);
 	strcpy(path[1], denied);
 	strcpy(cur, allowed);
-	pthread_create(&t, NULL, flip_path, NULL);
+	if (pthread_create(&t, NULL, flip_path, NULL)) {
+		printf("no second thread\n");
+		return 1;
+	}
 	for (i = 0; i < ROUNDS; i++) {
 		fd = open(cur, O_RDONLY);
 		if (fd < 0)

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -53,16 +54,26 @@ static int t_vfork(void)
 
 static int t_spawn(void)
 {
+	static const char mark[] = "/tmp/box-thr-spawned";
 	char *argv[] = { "true", NULL };
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int r, st;
 
-	r = posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ);
+	/* the child's file action leaves a mark, whether execve works or not */
+	unlink(mark);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 9, mark, O_WRONLY | O_CREAT,
+					 0644);
+	r = posix_spawn(&pid, "/bin/true", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
 	printf("posix_spawn: %s\n", r ? strerror(r) : "0");
 	if (!r) {
 		waitpid(pid, &st, 0);
 		printf("child status %d\n", WEXITSTATUS(st));
 	}
+	printf("the child ran: %s\n", access(mark, F_OK) ? "no" : "yes");
+	unlink(mark);
 	printf("no child left: %s\n",
 	       waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD ? "yes" : "no");
 	return 0;

@@ -228,8 +228,10 @@ static int t_mainreturn(void)
 {
 	pthread_t t[2];
 
-	pthread_create(&t[0], NULL, spinner, NULL);
-	pthread_create(&t[1], NULL, spinner, NULL);
+	int ok = !pthread_create(&t[0], NULL, spinner, NULL) &&
+		 !pthread_create(&t[1], NULL, spinner, NULL);
+
+	printf("threads running: %s\n", ok ? "yes" : "no");
 	printf("main returns 5\n");
 	return 5;
 }
