@@ -20,27 +20,43 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define ROUNDS 5000
+/* At most this many calls; the iovec test stops once it has seen each
+ * outcome often enough. */
+#define ROUNDS 20000
+#define ENOUGH 300
 #define FOREIGN ((void *)0x200000000ul)
 
 static volatile int stop;
-static struct iovec iov[1];
-static char good[16];
+static volatile unsigned long flips;
+static struct iovec iov[1] __attribute__((aligned(64)));
+static char good[16] __attribute__((aligned(64)));
 static char path[2][256], cur[256];
+
+/* Hold each value a little while, so that either may be seen. */
+static void hold(unsigned int n)
+{
+	while (n--)
+		__asm__ volatile("pause" ::: "memory");
+}
 
 static void *flip_iov(void *arg)
 {
+	unsigned int n = 1;
+
 	while (!stop) {
+		n = n * 1103515245 + 12345;
 		iov[0].iov_base = FOREIGN;
-		__asm__ volatile("" ::: "memory");
+		hold((n >> 16) & 255);
 		iov[0].iov_base = good;
-		__asm__ volatile("" ::: "memory");
+		hold((n >> 8) & 255);
+		flips++;
 	}
 	return NULL;
 }
@@ -61,7 +77,9 @@ static int t_iov(void)
 		printf("no second thread\n");
 		return 1;
 	}
-	for (i = 0; i < ROUNDS; i++) {
+	while (!flips)
+		sched_yield();
+	for (i = 0; i < ROUNDS && (wrote < ENOUGH || failed < ENOUGH); i++) {
 		n = writev(p[1], iov, 1);
 		if (n == sizeof(good)) {
 			wrote++;
@@ -79,7 +97,7 @@ static int t_iov(void)
 	printf("every writev wrote the buffer or failed with EFAULT: %s\n",
 	       bad ? "no" : "yes");
 	printf("bytes from anywhere but the buffer: %s\n", leaks ? "yes" : "no");
-	printf("calls: %s\n", wrote + failed == ROUNDS ? "all accounted" : "lost");
+	printf("calls: %s\n", wrote + failed == i ? "all accounted" : "lost");
 	/* the monitor (and its page tables) still work */
 	printf("after the race: pipe %s\n",
 	       write(p[1], "x", 1) == 1 && read(p[0], back, 1) == 1 ? "ok" :
@@ -89,9 +107,15 @@ static int t_iov(void)
 
 static void *flip_path(void *arg)
 {
+	unsigned int n = 1;
+
 	while (!stop) {
+		n = n * 1103515245 + 12345;
 		memcpy(cur, path[1], sizeof(cur));
+		hold((n >> 16) & 255);
 		memcpy(cur, path[0], sizeof(cur));
+		hold((n >> 8) & 255);
+		flips++;
 	}
 	return NULL;
 }
@@ -112,6 +136,8 @@ static int t_path(const char *allowed, const char *denied)
 		printf("no second thread\n");
 		return 1;
 	}
+	while (!flips)
+		sched_yield();
 	for (i = 0; i < ROUNDS; i++) {
 		fd = open(cur, O_RDONLY);
 		if (fd < 0)
