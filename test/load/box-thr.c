@@ -19,6 +19,16 @@
 
 #define NT 4
 
+/* Without the thread nothing below makes sense: say so and stop. */
+static void start(pthread_t *t, const pthread_attr_t *a,
+		  void *(*fn)(void *), void *arg)
+{
+	if (pthread_create(t, a, fn, arg)) {
+		printf("pthread_create failed\n");
+		exit(70);
+	}
+}
+
 static long slot[NT];
 
 static void *summer(void *arg)
@@ -38,8 +48,7 @@ static int t_sum(void)
 	long i;
 
 	for (i = 0; i < NT; i++)
-		if (pthread_create(&t[i], NULL, summer, (void *)i))
-			return 1;
+		start(&t[i], NULL, summer, (void *)i);
 	for (i = 0; i < NT; i++) {
 		if (pthread_join(t[i], &ret))
 			return 2;
@@ -74,8 +83,8 @@ static int t_pingpong(void)
 {
 	pthread_t a, b;
 
-	pthread_create(&a, NULL, ponger, (void *)0L);
-	pthread_create(&b, NULL, ponger, (void *)1L);
+	start(&a, NULL, ponger, (void *)0L);
+	start(&b, NULL, ponger, (void *)1L);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
 	printf("rounds %d, turn %d\n", rounds, turn);
@@ -108,7 +117,7 @@ static int t_tls(void)
 
 	tlv = 1;
 	for (i = 0; i < NT; i++)
-		pthread_create(&t[i], NULL, tls_worker, (void *)i);
+		start(&t[i], NULL, tls_worker, (void *)i);
 	for (i = 0; i < NT; i++) {
 		pthread_join(t[i], &ret);
 		printf("thread %ld: own TLS %s\n", i, ret ? "yes" : "no");
@@ -129,7 +138,7 @@ static int t_exitgroup(void)
 {
 	pthread_t t;
 
-	pthread_create(&t, NULL, exiter, NULL);
+	start(&t, NULL, exiter, NULL);
 	pthread_join(t, NULL);
 	printf("not reached\n");
 	return 0;
@@ -151,7 +160,7 @@ static int t_mainexit(void)
 	pthread_t t;
 
 	sem_init(&sem, 0, 0);
-	pthread_create(&t, NULL, survivor, NULL);
+	start(&t, NULL, survivor, NULL);
 	printf("main leaves\n");
 	fflush(stdout);
 	sem_post(&sem);
@@ -173,7 +182,7 @@ static int t_gettid(void)
 	int i, j, distinct = 1, notpid = 1;
 
 	for (i = 0; i < NT; i++)
-		pthread_create(&t[i], NULL, tid_worker, (void *)(long)i);
+		start(&t[i], NULL, tid_worker, (void *)(long)i);
 	for (i = 0; i < NT; i++)
 		pthread_join(t[i], NULL);
 	for (i = 0; i < NT; i++) {
@@ -207,8 +216,7 @@ static int t_detached(void)
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	for (i = 0; i < 3; i++) {
-		if (pthread_create(&t, &a, detached, (void *)i))
-			return 1;
+		start(&t, &a, detached, (void *)i);
 		sem_wait(&sem);
 	}
 	pthread_attr_destroy(&a);
