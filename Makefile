@@ -306,6 +306,18 @@ $(B)/bin/box-proc-static: test/load/box-proc.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@
 
+# Threads and CLONE_VM children (test/load/box-thr*.c), static and
+# dynamic, for itest-box-thread's comparisons with native runs.
+BOX_THR_NAMES := box-thr box-thr-race box-thr-vfork
+BOX_THR_DYN := $(addprefix $(B)/bin/,$(BOX_THR_NAMES))
+progs: $(BOX_THR_DYN) $(addsuffix -static,$(BOX_THR_DYN))
+$(BOX_THR_DYN): $(B)/bin/%: test/load/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -lpthread
+$(addsuffix -static,$(BOX_THR_DYN)): $(B)/bin/%-static: test/load/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@ -lpthread
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).  Linked
 # at 512 MiB: itest-compat-elf, static and not PIE like the original's

@@ -15,7 +15,7 @@
 #include <asm/prctl.h>
 #include <errno.h>
 #include <linux/futex.h>
-#include <sched.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +29,7 @@
 
 #include "monitor-int.h"
 #include "proc.h"
+#include "thread.h"
 
 struct box_mon box_mon;
 struct box_thread box_main_thread;
@@ -362,10 +363,10 @@ static int check_args(struct box_ctx *c)
 
 /* ---- emulated calls ---- */
 
+/* The sandbox ends, whichever thread asks (thread.c). */
 static __attribute__((noreturn)) void end_run(int status)
 {
-	box_mon.status = status;
-	dune_ret_from_user(0);
+	box_thread_end(status);
 }
 
 static long emul_sigaction(struct box_ctx *c)
@@ -407,6 +408,8 @@ static long emul(struct box_ctx *c)
 {
 	switch (c->nr) {
 	case SYS_exit:
+		box_log_call(c);
+		box_thread_exit(c);
 	case SYS_exit_group:
 		box_log_call(c);
 		end_run((c->a[0] & 0xff) << 8);
@@ -417,8 +420,7 @@ static long emul(struct box_ctx *c)
 	case SYS_clone3:
 		if (!(box_clone_flags(c) & CLONE_VM))
 			return box_fork(c);
-		c->refusal = "threads are not supported by the monitor yet";
-		return -ENOSYS;
+		return box_clone(c);
 	case SYS_execve:
 	case SYS_execveat:
 		return box_exec(c);
@@ -478,18 +480,22 @@ static long emul(struct box_ctx *c)
 	return -ENOSYS;
 }
 
+/* Several threads may deny at once: a slot is claimed atomically. */
 static bool deny_site_new(uint64_t rip)
 {
 	unsigned int i, n = sizeof(box_mon.deny_sites) /
 			    sizeof(box_mon.deny_sites[0]);
+	uint64_t cur;
 
 	for (i = 0; i < n; i++) {
-		if (box_mon.deny_sites[i] == rip)
-			return false;
-		if (!box_mon.deny_sites[i]) {
-			box_mon.deny_sites[i] = rip;
+		cur = __atomic_load_n(&box_mon.deny_sites[i], __ATOMIC_ACQUIRE);
+		if (!cur &&
+		    __atomic_compare_exchange_n(&box_mon.deny_sites[i], &cur,
+						rip, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
 			return true;
-		}
+		if (cur == rip)
+			return false;
 	}
 	return true;
 }
@@ -497,9 +503,10 @@ static bool deny_site_new(uint64_t rip)
 static void count(long nr, int verdict)
 {
 	if (nr >= 0 && nr < 512)
-		box_mon.calls[nr][verdict]++;
+		__atomic_add_fetch(&box_mon.calls[nr][verdict], 1,
+				   __ATOMIC_RELAXED);
 	else
-		box_mon.unknown_calls++;
+		__atomic_add_fetch(&box_mon.unknown_calls, 1, __ATOMIC_RELAXED);
 }
 
 /* Denied: by the policy, or by the monitor itself (c->refusal). */
@@ -565,9 +572,11 @@ static const char *refusal_reason(long nr)
 
 void box_monitor_syscall(struct dune_tf *tf)
 {
-	struct box_ctx *c = &box_self()->ctx;
+	struct box_ctx *c;
 	int r;
 
+	box_thread_gate();
+	c = &box_self()->ctx;
 	memset(&c->call, 0, sizeof(c->call));
 	memset(&c->d, 0, sizeof(c->d));
 	c->refusal = NULL;
@@ -600,8 +609,11 @@ void box_monitor_syscall(struct dune_tf *tf)
 		tf->rax = c->ret;
 		return;
 	}
+	/* Checks and copies against other threads' memory calls (thread.c). */
+	box_lock_read();
 	r = check_args(c);
 	if (r) {
+		box_unlock();
 		if (c->refusal) {
 			c->d.verdict = BOX_DENY;
 			deny(c, -r);
@@ -616,26 +628,38 @@ void box_monitor_syscall(struct dune_tf *tf)
 	}
 	box_policy_decide(box_mon.pol, &c->call, &c->d);
 	if (c->d.verdict != BOX_ALLOW) {
+		box_unlock();
 		deny(c, c->d.err ? c->d.err : EPERM);
 		tf->rax = c->ret;
 		return;
 	}
 	count(c->nr, 0);
-	if (c->e->kind == BK_MEM)
+	if (c->e->kind == BK_MEM) {
+		box_lock_write();
 		c->ret = box_mem_call(c);
-	else if (c->e->kind == BK_EMUL)
-		c->ret = emul(c);
-	else if (box_proc_intercept(c, &c->ret))
+	} else if (c->e->kind == BK_EMUL) {
+		c->ret = emul(c);	/* with the read lock: it copies */
+	} else if (box_proc_intercept(c, &c->ret)) {
 		;	/* the program's /proc/self/exe */
-	else
+	} else {
+		/*
+		 * Linux gets checked pointers (or the monitor's copies): the
+		 * memory they name stays the sandbox's whatever other threads
+		 * do meanwhile (munmap leaves a reservation), so a call that
+		 * blocks need not hold up their memory calls.
+		 */
+		box_unlock();
 		c->ret = dune_sys6(c->nr, c->x[0], c->x[1], c->x[2], c->x[3],
 				   c->x[4], c->x[5]);
+	}
+	box_unlock();
 	if (c->nr == SYS_open || c->nr == SYS_openat || c->nr == SYS_creat)
 		c->ret = opened(c, c->ret);
 	if (c->refusal) {
 		/* an emulated call the monitor refused after all */
 		c->d.verdict = BOX_DENY;
-		box_mon.calls[c->nr][0]--;
+		__atomic_sub_fetch(&box_mon.calls[c->nr][0], 1,
+				   __ATOMIC_RELAXED);
 		deny(c, -c->ret);
 		tf->rax = c->ret;
 		return;
@@ -644,9 +668,14 @@ void box_monitor_syscall(struct dune_tf *tf)
 	if (c->nr == SYS_recvmsg && c->ret >= 0) {
 		struct msghdr *u = (struct msghdr *)c->msg_user;
 
-		u->msg_namelen = c->msg.msg_namelen;
-		u->msg_controllen = c->msg.msg_controllen;
-		u->msg_flags = c->msg.msg_flags;
+		/* checked again: another thread may have unmapped it */
+		box_lock_read();
+		if (owns(c->msg_user, sizeof(*u), PROT_READ | PROT_WRITE)) {
+			u->msg_namelen = c->msg.msg_namelen;
+			u->msg_controllen = c->msg.msg_controllen;
+			u->msg_flags = c->msg.msg_flags;
+		}
+		box_unlock();
 	}
 	box_log_call(c);
 	tf->rax = c->ret;

@@ -27,6 +27,7 @@
 
 #include "monitor-int.h"
 #include "proc.h"
+#include "thread.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -68,18 +69,6 @@ struct fork_args {
 	bool clone3;
 	size_t size;
 };
-
-uint64_t box_clone_flags(const struct box_ctx *c)
-{
-	uint64_t f = 0;
-
-	if (c->nr == SYS_clone)
-		return c->a[0];
-	if (c->nr == SYS_clone3 && c->a[1] >= sizeof(f) &&
-	    owns(c->a[0], sizeof(f), PROT_READ))
-		memcpy(&f, (const void *)c->a[0], sizeof(f));
-	return f;
-}
 
 /* clone3's struct clone_args, as the kernel reads it: -errno or 0. */
 static long read_clone3(const struct box_ctx *c, struct fork_args *f)
@@ -165,6 +154,8 @@ static void child_side(struct box_ctx *c, const struct fork_args *f)
 {
 	struct box_thread *self = box_self();
 
+	/* alone in a new process: no other thread, no lock held by one */
+	box_thread_after_fork();
 	if (f->flags & CLONE_SETTLS)
 		dune_set_user_fs(f->tls);
 	if (f->stack)

@@ -25,8 +25,6 @@ struct box_monitor_opts;
 
 /* fork, vfork, clone/clone3 without CLONE_VM: -errno or the child's pid. */
 long box_fork(struct box_ctx *c);
-/* clone's flags, or clone3's (0 if its arguments cannot be read). */
-uint64_t box_clone_flags(const struct box_ctx *c);
 
 /* execve, execveat: only returns on failure (-errno). */
 long box_exec(struct box_ctx *c);

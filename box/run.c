@@ -22,6 +22,7 @@
 
 #include "load.h"
 #include "monitor-int.h"
+#include "thread.h"
 #include "../libdune/internal.h"
 #include "../libdune/fmt.h"
 
@@ -57,8 +58,7 @@ static __attribute__((noreturn)) void die_by(int sig, struct dune_tf *tf,
 		dune_out_str(&out, "\n");
 		dune_out_flush(&out);
 	}
-	box_mon.status = sig;
-	dune_ret_from_user(0);
+	box_thread_end(sig);
 }
 
 /*

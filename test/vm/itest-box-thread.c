@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dune-box with threads and CLONE_VM children (box/thread.c): each
+ * program's output (stdout and stderr together) and wait status under
+ * dune-box must be those of its native run, static and dynamic; the
+ * race tests show that what another thread changes after the monitor's
+ * check never reaches Linux.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+#define OUT_MAX 65536
+
+struct result {
+	int status;
+	size_t len;
+	char out[OUT_MAX];
+};
+
+/* Run @argv with stdout and stderr into one pipe; stdin /dev/null. */
+static void run(char *const argv[], struct result *r)
+{
+	int p[2], fd;
+	ssize_t n;
+	pid_t pid;
+
+	IT_ASSERT_EQ(pipe(p), 0);
+	fflush(NULL);
+	pid = fork();
+	IT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	r->len = 0;
+	while ((n = read(p[0], r->out + r->len,
+			 sizeof(r->out) - 1 - r->len)) > 0)
+		r->len += n;
+	r->out[r->len] = 0;
+	close(p[0]);
+	IT_ASSERT_EQ(waitpid(pid, &r->status, 0), pid);
+}
+
+static struct result native, boxed;
+
+/* `dune-box [OPTS] -- ARGV` into boxed. */
+static void run_boxed(const char *const opts[], char *const argv[])
+{
+	char *bargv[64];
+	int i = 0, j;
+
+	bargv[i++] = "dune-box";
+	for (j = 0; opts && opts[j]; j++)
+		bargv[i++] = (char *)opts[j];
+	bargv[i++] = "--";
+	for (j = 0; argv[j]; j++)
+		bargv[i++] = argv[j];
+	bargv[i] = NULL;
+	run(bargv, &boxed);
+}
+
+static bool same_as_native(void)
+{
+	return native.status == boxed.status && native.len == boxed.len &&
+	       !memcmp(native.out, boxed.out, native.len);
+}
+
+/* ARGV natively and in dune-box: identical output and status. */
+static void same(const char *const opts[], char *const argv[])
+{
+	run(argv, &native);
+	run_boxed(opts, argv);
+	if (!same_as_native())
+		IT_FAIL("%s %s: native status 0x%x, output:\n%s\n"
+			"dune-box status 0x%x, output:\n%s", argv[0],
+			argv[1] ? argv[1] : "", native.status, native.out,
+			boxed.status, boxed.out);
+}
+
+/* box-thr CASE, dynamic and static, default and permissive profiles. */
+static void thr_case(const char *name)
+{
+	/*
+	 * --quiet: glibc's pthread_create installs a handler for its
+	 * SIGSETXID, refused with a message until ring-3 handlers exist,
+	 * and the default profile's clone3 denial has a message too.
+	 */
+	static const char *const quiet[] = { "--quiet", NULL };
+	static const char *const permissive[] = { "--quiet", "--profile",
+						    "permissive", NULL };
+	char *dyn[] = { "box-thr", (char *)name, NULL };
+	char *stat[] = { "box-thr-static", (char *)name, NULL };
+
+	/* default: clone3 is denied (ENOSYS), glibc falls back to clone */
+	same(quiet, dyn);
+	same(quiet, stat);
+	/* permissive: glibc's pthread_create makes its threads by clone3 */
+	same(permissive, dyn);
+}
+
+static void test_sum(void) { thr_case("sum"); }
+static void test_pingpong(void) { thr_case("pingpong"); }
+static void test_tls(void) { thr_case("tls"); }
+static void test_exit_group(void) { thr_case("exitgroup"); }
+static void test_main_exit(void) { thr_case("mainexit"); }
+static void test_gettid(void) { thr_case("gettid"); }
+static void test_detached(void) { thr_case("detached"); }
+static void test_main_return(void) { thr_case("mainreturn"); }
+static void test_errors(void) { thr_case("errors"); }
+
+/*
+ * The iovec's buffer pointer flips between sandbox memory and libdune's
+ * page pool (unmapped natively) while writev runs: every call writes
+ * the buffer or fails with EFAULT, the monitor stays intact.
+ */
+static void test_race_iov(void)
+{
+	static const char *const quiet[] = { "--quiet", NULL };
+	char *dyn[] = { "box-thr-race", "iov", NULL };
+	char *stat[] = { "box-thr-race-static", "iov", NULL };
+
+	same(quiet, dyn);
+	same(quiet, stat);
+}
+
+/*
+ * The path flips between an allowed and a hidden file while open runs:
+ * the hidden one is never opened (box-only: natively both open).
+ */
+static void test_race_path(void)
+{
+	static const char *const opts[] = { "--quiet", "--policy",
+					    "/tmp/box-thr.policy", NULL };
+	static const char expect[] = "allowed file opened: yes\n"
+				     "secret read: never\n";
+	char *argv[] = { "box-thr-race", "path", "/tmp/box-thr/ok",
+			 "/tmp/box-thr/no", NULL };
+	FILE *f;
+
+	mkdir("/tmp/box-thr", 0755);
+	f = fopen("/tmp/box-thr/ok", "w");
+	IT_ASSERT(f);
+	fputs("public\n", f);
+	fclose(f);
+	f = fopen("/tmp/box-thr/no", "w");
+	IT_ASSERT(f);
+	fputs("secret\n", f);
+	fclose(f);
+	f = fopen("/tmp/box-thr.policy", "w");
+	IT_ASSERT(f);
+	fputs("include default\nhide /tmp/box-thr/no\n", f);
+	fclose(f);
+	run_boxed(opts, argv);
+	if (boxed.status != 0 || strcmp(boxed.out, expect))
+		IT_FAIL("dune-box status 0x%x, output:\n%s", boxed.status,
+			boxed.out);
+}
+
+/* clone(CLONE_VM | CLONE_VFORK | SIGCHLD) with a stack of its own. */
+static void test_vfork_child(void)
+{
+	static const char *const quiet[] = { "--quiet", NULL };
+	char *dyn[] = { "box-thr-vfork", "vfork", NULL };
+	char *stat[] = { "box-thr-vfork-static", "vfork", NULL };
+
+	same(quiet, dyn);
+	same(quiet, stat);
+}
+
+/*
+ * posix_spawn: its vfork child runs in the monitor; until dune-box has
+ * execve, the child's execve fails (ENOSYS) and posix_spawn says so,
+ * with the child reaped.  With execve, the run is the native one.
+ */
+static void test_posix_spawn(void)
+{
+	static const char *const quiet[] = { "--quiet", NULL };
+	static const char enosys[] = "posix_spawn: Function not implemented\n"
+				     "the child ran: yes\n"
+				     "no child left: yes\n";
+	char *argv[] = { "box-thr-vfork", "spawn", NULL };
+
+	run(argv, &native);
+	run_boxed(quiet, argv);
+	if (!same_as_native() &&
+	    (boxed.status != 0 || strcmp(boxed.out, enosys)))
+		IT_FAIL("dune-box status 0x%x, output:\n%s", boxed.status,
+			boxed.out);
+}
+
+static const struct itest tests[] = {
+	{ "sum", test_sum },
+	{ "pingpong", test_pingpong },
+	{ "tls", test_tls },
+	{ "exit_group", test_exit_group },
+	{ "main_exit", test_main_exit },
+	{ "gettid", test_gettid },
+	{ "detached", test_detached },
+	{ "main_return", test_main_return },
+	{ "errors", test_errors },
+	{ "race_iov", test_race_iov },
+	{ "race_path", test_race_path },
+	{ "vfork_child", test_vfork_child },
+	{ "posix_spawn", test_posix_spawn },
+};
+
+ITEST_MAIN(tests)
