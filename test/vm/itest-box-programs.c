@@ -79,10 +79,9 @@ static void test_busybox_script(void)
 
 static void test_bash_forks(void)
 {
-	char *argv[] = { "bash", "/tmp/box-prog.bash", NULL };
+	/* Debian's bash, shipped as build/bin/dyn-bash (Makefile) */
+	char *argv[] = { "dyn-bash", "/tmp/box-prog.bash", NULL };
 
-	if (access("/usr/bin/bash", X_OK))
-		IT_FAIL("no /usr/bin/bash in the machine (test/run-checks adds it)");
 	write_file("/tmp/box-prog.bash", bash_script, 0644);
 	same(NULL, argv);
 	IT_ASSERT(WIFEXITED(boxed.status) && WEXITSTATUS(boxed.status) == 6);
