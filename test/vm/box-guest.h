@@ -87,6 +87,7 @@ void box_policy_decide(const struct box_policy *p, const struct box_call *c,
 	} else if (c->nr == SYS_getppid) {
 		d->verdict = BOX_DENY;
 		d->err = EPERM;
+		d->file = "built-in rule";
 		d->why = "getppid is hidden";
 	}
 }
