@@ -141,6 +141,19 @@ static void test_interrupts(void)
 	cases("box-sig-intr", list);
 }
 
+/* The fidelity harness's plain signal programs (no threads, no fork). */
+static void test_fid_programs(void)
+{
+	static const char *const progs[] = { "fid-sig-flags", "fid-sig-wait",
+					      "fid-sig-term", NULL };
+	int i, bad = 0;
+
+	for (i = 0; progs[i]; i++)
+		bad += !same(progs[i], NULL);
+	if (bad)
+		IT_FAIL("%d runs differ from the native ones", bad);
+}
+
 /* busybox installs handlers before anything else. */
 static void test_busybox_sh(void)
 {
@@ -161,6 +174,7 @@ static const struct itest tests[] = {
 	{ "faults", test_faults },
 	{ "frame_attacks", test_frame_attacks },
 	{ "interrupts", test_interrupts },
+	{ "fid_programs", test_fid_programs },
 	{ "busybox_sh", test_busybox_sh },
 };
 
