@@ -144,8 +144,8 @@ static void test_interrupts(void)
 /* The fidelity harness's plain signal programs (no threads, no fork). */
 static void test_fid_programs(void)
 {
-	static const char *const progs[] = { "fid-sig-flags", "fid-sig-wait",
-					      "fid-sig-term", NULL };
+	static const char *const progs[] = { "fid-sig-flags", "fid-sig-term",
+					      NULL };
 	int i, bad = 0;
 
 	for (i = 0; progs[i]; i++)
