@@ -318,6 +318,17 @@ $(addsuffix -static,$(BOX_THR_DYN)): $(B)/bin/%-static: test/load/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@ -lpthread
 
+# Ring-3 signal handlers (test/load/box-sig-*.c), static and dynamic, for
+# itest-box-signal's comparisons with native runs.
+BOX_SIG_PROGS := $(patsubst test/load/%.c,$(B)/bin/%,$(wildcard test/load/box-sig-*.c))
+progs: $(BOX_SIG_PROGS) $(addsuffix -static,$(BOX_SIG_PROGS))
+$(B)/bin/box-sig-%-static: test/load/box-sig-%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@
+$(B)/bin/box-sig-%: test/load/box-sig-%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).  Linked
 # at 512 MiB: itest-compat-elf, static and not PIE like the original's

@@ -29,6 +29,7 @@
 
 #include "monitor-int.h"
 #include "proc.h"
+#include "sig.h"
 #include "thread.h"
 
 struct box_mon box_mon;
@@ -369,41 +370,6 @@ static __attribute__((noreturn)) void end_run(int status)
 	box_thread_end(status);
 }
 
-static long emul_sigaction(struct box_ctx *c)
-{
-	int sig = c->a[0];
-	uint64_t act[4], kact[4];
-	long r;
-
-	/* the kernel's struct sigaction, with a 64-bit mask */
-	if (c->a[3] != 8 || sig < 1 || sig > 64)
-		return -EINVAL;
-	if (check_buf(c->a[1], sizeof(act), PROT_READ, 1) ||
-	    check_buf(c->a[2], sizeof(act), PROT_WRITE, 1))
-		return -EFAULT;
-	if (c->a[1]) {
-		memcpy(act, (const void *)c->a[1], sizeof(act));
-		if (act[0] > (uint64_t)SIG_IGN) {
-			c->refusal = "signal handlers at ring 3 are not supported yet";
-			return -ENOSYS;
-		}
-		if (sig == SIGKILL || sig == SIGSTOP)
-			return -EINVAL;
-		/* the default action or ignoring: Linux's own, on a copy */
-		memcpy(kact, act, sizeof(kact));
-		kact[2] = 0;
-		r = dune_sys6(SYS_rt_sigaction, sig, (uint64_t)kact, 0, 8, 0, 0);
-		if (r)
-			return r;
-	}
-	/* act was read first: oldact may be the same buffer */
-	if (c->a[2])
-		memcpy((void *)c->a[2], &box_mon.act[sig], sizeof(act));
-	if (c->a[1])
-		memcpy(&box_mon.act[sig], act, sizeof(act));
-	return 0;
-}
-
 static long emul(struct box_ctx *c)
 {
 	switch (c->nr) {
@@ -425,19 +391,11 @@ static long emul(struct box_ctx *c)
 	case SYS_execveat:
 		return box_exec(c);
 	case SYS_rt_sigaction:
-		return emul_sigaction(c);
-	case SYS_sigaltstack: {
-		/* recorded: there are no ring-3 handlers to run on it yet */
-		stack_t ss;
-
-		if (c->a[0])
-			memcpy(&ss, (const void *)c->a[0], sizeof(ss));
-		if (c->a[1])
-			memcpy((void *)c->a[1], &box_self()->altstack, sizeof(ss));
-		if (c->a[0])
-			box_self()->altstack = ss;
-		return 0;
-	}
+		return box_sig_action(c);
+	case SYS_sigaltstack:
+		return box_sig_altstack(c);
+	case SYS_rt_sigreturn:
+		return box_sig_return(c);
 	case SYS_set_tid_address:
 		/*
 		 * Kept: given to Linux it would replace the monitor thread's
@@ -564,13 +522,12 @@ static const char *refusal_reason(long nr)
 {
 	switch (nr) {
 	case SYS_shmat:
-	case SYS_rt_sigreturn:
 		return "not supported by the monitor yet";
 	}
 	return "would break the sandbox's isolation";
 }
 
-void box_monitor_syscall(struct dune_tf *tf)
+static void monitor_call(struct dune_tf *tf)
 {
 	struct box_ctx *c;
 	int r;
@@ -679,4 +636,11 @@ void box_monitor_syscall(struct dune_tf *tf)
 	}
 	box_log_call(c);
 	tf->rax = c->ret;
+}
+
+void box_monitor_syscall(struct dune_tf *tf)
+{
+	monitor_call(tf);
+	/* Signals that came meanwhile: their handlers run first. */
+	box_sig_after_call(tf);
 }

@@ -6,10 +6,11 @@
  * the program the way execve leaves it: at its entry point, rsp at argc,
  * every other general register 0, FS base 0, default FPU control.
  *
- * Without ring-3 signal handlers (the next step), an exception ends the
- * sandbox with its signal's default action: the run returns the wait
- * status, and box_exit_like makes it this process's own end, so the
- * kernel decides the core bit as it would natively.
+ * An exception goes to the program's handler (signal.c); without one
+ * (or blocked, or ignored) it ends the sandbox with its signal's default
+ * action: the run returns the wait status, and box_exit_like makes it
+ * this process's own end, so the kernel decides the core bit as it
+ * would natively.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "load.h"
 #include "monitor-int.h"
 #include "thread.h"
+#include "sig.h"
 #include "../libdune/internal.h"
 #include "../libdune/fmt.h"
 
@@ -90,6 +92,9 @@ static void exc_handler(struct dune_tf *tf)
 	r = dune_exc_signal(&e, &s);
 	if (r == DUNE_EXC_RETRY)
 		return;
+	/* The program's handler takes it, or it dies of it. */
+	if (r == DUNE_EXC_SIGNAL && !box_sig_exception(tf, &s))
+		return;
 	die_by(r == DUNE_EXC_SIGNAL ? s.info.signo : SIGSEGV, tf, 0);
 }
 
@@ -103,6 +108,8 @@ static void pf_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 		dune_vm_cow_pgflt_handler(addr, fec, tf);
 		return;
 	}
+	if (!box_sig_page_fault(tf, addr, fec))
+		return;
 	die_by(SIGSEGV, tf, addr);
 }
 
@@ -115,6 +122,8 @@ static void handlers(bool on)
 					   on ? exc_handler : NULL);
 	dune_register_pgflt_handler(on ? pf_handler : NULL);
 	dune_register_syscall_handler(on ? box_monitor_syscall : NULL);
+	if (on)
+		box_sig_start();
 }
 
 int box_run_prepare(const struct box_image *img, struct box_mem *mem)

@@ -270,15 +270,17 @@ static const struct box_sysent tab[] = {
 	PASS0(pause),
 	PASS0(restart_syscall),
 
-	/* signals (no ring-3 handlers yet: only the default actions) */
+	/* signals: ring-3 handlers (signal.c) */
 	EMUL(rt_sigaction, V, SP, SP, V),
 	PASS(rt_sigprocmask, V, OIN(3), OOUT(3), V),
 	PASS(rt_sigpending, OUT(1), V),
 	PASS(rt_sigtimedwait, IN(3), OOUTF(siginfo_t),
 	     OINF(struct timespec), V),
 	PASS(rt_sigsuspend, IN(1), V),
+	PASS(rt_sigqueueinfo, V, V, INF(siginfo_t)),
+	PASS(rt_tgsigqueueinfo, V, V, V, INF(siginfo_t)),
 	EMUL(sigaltstack, OINF(stack_t), OOUTF(stack_t)),
-	REFUSE(rt_sigreturn),
+	E0(rt_sigreturn, BK_EMUL),
 
 	/* memory */
 	MEM(brk, V),

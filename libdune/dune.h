@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <dune/uapi.h>
@@ -402,6 +403,86 @@ int dune_jump_to_user(struct dune_tf *tf);
  * caller's FS/GS selectors and bases.  No VM exit.
  */
 __attribute__((noreturn)) void dune_ret_from_user(int ret);
+
+/*
+ * Signal handlers at ring 3, for the ring-0 owner of ring-3 runs (a
+ * sandbox monitor): the program's handlers are ring-3 code, delivered as
+ * Linux delivers them to a native process.  While a handler is
+ * registered with dune_register_user_signal_handler, libdune never runs
+ * the program's handlers (its rt_sigaction table) at ring 0; when the
+ * kernel gave it signals for them during a ring-3 run, it injects
+ * DUNE_VEC_USER_SIGNAL (a DPL 0 gate: ring 3 cannot raise it) and @cb
+ * runs on ring 3's frame, where it calls dune_user_sig_deliver.  NULL
+ * unregisters.
+ */
+#define DUNE_VEC_USER_SIGNAL 0x90
+void dune_register_user_signal_handler(dune_intr_cb cb);
+
+/*
+ * What libdune needs from the owner for ring-3 frames: @owns says whether
+ * ring 0 may read (PROT_READ) or write (PROT_WRITE) [addr, addr + len)
+ * on ring 3's behalf (every frame access is checked with it first, so
+ * ring 3 can never make ring 0 touch memory it does not own); @altstack
+ * is the calling thread's ring-3 sigaltstack, kept by the owner (start:
+ * zeroed, ss_flags SS_DISABLE), read and written by libdune.
+ */
+struct dune_user_sig {
+	bool (*owns)(uint64_t addr, uint64_t len, int prot);
+	stack_t *altstack;
+};
+
+/*
+ * The program's rt_sigaction(@sig, @act, @oact, @size) with both
+ * structures (the kernel's struct sigaction) in the caller's memory:
+ * libdune's table gets the handler, the kernel its trampoline with the
+ * program's SA_RESTART, SA_RESETHAND, SA_ONSTACK and SA_NOCLD* (so it
+ * queues and restarts as natively); @oact gets the program's view.
+ * 0 or -errno, as the system call.
+ */
+long dune_user_sigaction(int sig, const void *act, void *oact, size_t size);
+
+/*
+ * sigaltstack for ring 3, with Linux's rules (EPERM on the altstack,
+ * EINVAL, ENOMEM): @ss (or NULL) in the caller's memory, the old value
+ * into @old (or NULL); @rsp is ring 3's stack pointer.  0 or -errno.
+ */
+long dune_user_sigaltstack(const struct dune_user_sig *u, uint64_t rsp,
+			   const stack_t *ss, stack_t *old);
+
+/*
+ * From a handler of a ring-3 run, @tf being ring 3's frame (a system
+ * call, an exception, DUNE_VEC_USER_SIGNAL): build Linux's rt_sigframe
+ * on ring 3's stack for each signal queued (the altstack as SA_ONSTACK
+ * and SS_AUTODISARM say; the FPU state in the signal-frame format) and
+ * make @tf enter the last one's handler with the FPU in its init state;
+ * a stack ring 3 cannot write gets SIGSEGV (its default action when that
+ * fails too).  In a system call handler, a call that Linux restarted
+ * (SA_RESTART and the kernel's rules) has ring 3 issue it again after
+ * the handler, and ring 3 then resumes with every register of @tf
+ * (the sysret view is made here).  The caller's FPU state is not kept.
+ * True if @tf changed.
+ */
+bool dune_user_sig_deliver(struct dune_tf *tf, const struct dune_user_sig *u);
+
+/*
+ * Ring 3's rt_sigreturn, from the system call handler: restore @tf, the
+ * FPU state, the signal mask and the altstack from the frame at ring
+ * 3's stack (checked with u->owns, validated as Linux does; cs and ss
+ * must be ring 3's, rflags keeps only what a frame may change).  A bad
+ * frame sends SIGSEGV.  Returns the value for tf->rax.
+ */
+long dune_user_sigreturn(struct dune_tf *tf, const struct dune_user_sig *u);
+
+/*
+ * A ring-3 fault or trap raising @info (Linux's trap values @trapno,
+ * @err, *@cr2; NULL keeps the last): with a handler for it that is not
+ * blocked, send it (force_sig) and deliver it on @tf, returning 0;
+ * otherwise Linux would end the process with the default action, and the
+ * signal number is returned for the caller to die of.
+ */
+int dune_user_sig_fault(struct dune_tf *tf, const siginfo_t *info,
+			uint64_t trapno, uint64_t err, const uint64_t *cr2,
+			const struct dune_user_sig *u);
 
 /*
  * Ring 3's FS base, as in the original libdune: dune_set_user_fs gives

@@ -230,6 +230,16 @@ restart:
 	 * (the stub's rcx - 2).
 	 */
 	t->sig.restart = false;
+	/*
+	 * A ring-3 run's handler forwarded it, and the program's handlers
+	 * are ring 3's: ring 3 re-issues its own call after its handler
+	 * instead (dune_user_sig_deliver), the handler sees EINTR.
+	 */
+	if (t->user.active && dune_user_signal_cb()) {
+		t->sig.user_restart = true;
+		r->rax = ret;
+		return;
+	}
 	r->rip = r->rcx - 2;
 }
 

@@ -98,6 +98,15 @@ struct dune_sigstate {
 	bool touch_faulted;	/* handle_fault: the touch raised a signal */
 	uint64_t tmpmask, deferred_mask;
 	struct dune_sas sas;	/* the program's sigaltstack */
+	/*
+	 * Ring-3 runs (dune_user_sig_deliver): the ring-3 system call being
+	 * handled, whether a call the handler forwarded was restarted by
+	 * the kernel, and whether the handler set every ring-3 register
+	 * (no sysret view to make on the way out).
+	 */
+	uint64_t user_nr;
+	bool user_restart;
+	bool user_full;
 };
 
 /*
@@ -315,6 +324,8 @@ int dune_set_signal_handler(int signum, dune_intr_cb cb);
 unsigned int dune_signal_next(struct dune_thread *t);
 /* Is @h the handler dune_register_signal_handler installs? */
 bool dune_signal_is_registered(const void *h);
+/* dune_register_user_signal_handler's callback, or NULL. */
+dune_intr_cb dune_user_signal_cb(void);
 
 /* sigasm.S: instructions the trampoline recognises */
 long dune_fwd_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
@@ -335,6 +346,8 @@ long dune_sys_rt_sigaction(struct dune_thread *t, long sig, uint64_t uact,
 			   uint64_t uoact, long size);
 /* Set the program's action for @sig to SIG_DFL (force_sigsegv & co). */
 void dune_sig_set_default(int sig);
+/* Does the program's table have a handler (not SIG_DFL/SIG_IGN) for @sig? */
+bool dune_sig_has_handler(int sig);
 /* Read/write our own memory at a guest-given address: 0 or -EFAULT. */
 long dune_vm_read(void *dst, uint64_t src, size_t n);
 long dune_vm_write(uint64_t dst, const void *src, size_t n);

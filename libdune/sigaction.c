@@ -197,6 +197,27 @@ long dune_sys_rt_sigaction(struct dune_thread *t, long sig, uint64_t uact,
 	return 0;
 }
 
+bool dune_sig_has_handler(int sig)
+{
+	struct dune_ksigaction a;
+
+	if (sig < 1 || sig > NSIG_K)
+		return false;
+	tab_read(sig, &a);
+	return real_handler(a.handler);
+}
+
+long dune_user_sigaction(int sig, const void *act, void *oact, size_t size)
+{
+	/*
+	 * From the guest, the host loop takes every rt_sigaction as the
+	 * program's (dune_sys_rt_sigaction); natively it is the kernel's.
+	 */
+	if (!dune_active())
+		return -EPERM;
+	return dune_sys4(SYS_rt_sigaction, sig, (long)act, (long)oact, size);
+}
+
 void dune_sig_set_default(int sig)
 {
 	struct dune_ksigaction a = { .handler = SIG_DFL };
@@ -204,6 +225,14 @@ void dune_sig_set_default(int sig)
 
 	if (sig < 1 || sig > NSIG_K)
 		return;
+	/*
+	 * In the guest (a ring-3 run's handler), rt_sigaction goes to the
+	 * host loop, which updates the table itself under the lock.
+	 */
+	if (dune_active()) {
+		dune_sys4(SYS_rt_sigaction, sig, (long)&a, 0, sizeof(uint64_t));
+		return;
+	}
 	old = block_all();
 	tab_lock();
 	tab_write(sig, &a);

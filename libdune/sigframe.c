@@ -188,6 +188,14 @@ uint64_t dune_sig_entry_flags(uint64_t cur)
 	return cur & ~(uint64_t)(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF);
 }
 
+bool dune_sig_user_sel_ok(uint64_t uc_flags, uint16_t cs, uint16_t ss)
+{
+	if ((cs | 3) != DUNE_SIG_USER_CS)
+		return false;
+	return !(uc_flags & UC_STRICT_RESTORE_SS) ||
+	       (ss | 3) == DUNE_SIG_USER_SS;
+}
+
 uint64_t dune_sig_uc_flags(bool xsave)
 {
 	return (xsave ? UC_FP_XSTATE : 0) | UC_SIGCONTEXT_SS |

@@ -97,6 +97,12 @@ uint64_t dune_sigframe_place(const struct dune_sas *s, uint64_t rsp,
 uint64_t dune_sig_return_flags(uint64_t cur, uint64_t frame);
 /* Flags at a handler's entry. */
 uint64_t dune_sig_entry_flags(uint64_t cur);
+/*
+ * rt_sigreturn: Linux returns with the frame's cs | 3 and ss | 3 (ss
+ * only under UC_STRICT_RESTORE_SS), and IRET to anything but the user
+ * selectors fails (SIGSEGV).  Are they the user ones?
+ */
+bool dune_sig_user_sel_ok(uint64_t uc_flags, uint16_t cs, uint16_t ss);
 /* uc_flags as Linux sets them. */
 uint64_t dune_sig_uc_flags(bool xsave);
 

@@ -204,3 +204,16 @@ sighandler_t dune_signal(int sig, sighandler_t cb)
 		return SIG_ERR;
 	return NULL;
 }
+
+/* Ring-3 handlers (dune.h): the owner's callback for DUNE_VEC_USER_SIGNAL. */
+static dune_intr_cb user_sig_cb;
+
+void dune_register_user_signal_handler(dune_intr_cb cb)
+{
+	__atomic_store_n(&user_sig_cb, cb, __ATOMIC_RELEASE);
+}
+
+dune_intr_cb dune_user_signal_cb(void)
+{
+	return __atomic_load_n(&user_sig_cb, __ATOMIC_ACQUIRE);
+}

@@ -387,6 +387,11 @@ void dune_trap(struct dune_tf *tf)
 		goto out;
 	if (is_user_syscall(tf, lstar_user)) {
 		cb = dune_user_syscall;
+	} else if (vec == DUNE_VEC_USER_SIGNAL && dune_user_signal_cb()) {
+		/* Injected for a ring-3 run, which may have ended since. */
+		if (!(tf->cs & 3))
+			goto out;
+		cb = dune_user_signal_cb();
 	} else {
 		if (vec == 14)
 			pf = __atomic_load_n(&pgflt_handler, __ATOMIC_ACQUIRE);

@@ -96,7 +96,14 @@ void dune_register_syscall_handler(dune_syscall_cb cb)
 void dune_user_syscall(struct dune_tf *tf)
 {
 	dune_intr_cb cb = __atomic_load_n(&syscall_handler, __ATOMIC_ACQUIRE);
+	struct dune_thread *t = dune_active() ? dune_cur_thread() : NULL;
 
+	/* For dune_user_sig_deliver: a restart re-issues this call. */
+	if (t) {
+		t->sig.user_nr = tf->rax;
+		t->sig.user_restart = false;
+		t->sig.user_full = false;
+	}
 	tf->rip = tf->rcx;
 	tf->rflags = tf->r11;
 	tf->cs = DUNE_USER_CS;
@@ -112,6 +119,11 @@ void dune_user_syscall(struct dune_tf *tf)
 		cb(tf);
 	else
 		tf->rax = -ENOSYS;
+	/* A signal frame or rt_sigreturn set every register (IRET). */
+	if (t && t->sig.user_full) {
+		t->sig.user_full = false;
+		return;
+	}
 	/* Back to ring 3 as from Linux's SYSRET: rcx = rip, r11 = rflags. */
 	tf->r10 = tf->rcx;
 	tf->rcx = tf->rip;

@@ -107,13 +107,12 @@ START_TEST(kinds)
 		SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
 		SYS_userfaultfd, SYS_perf_event_open, SYS_bpf, SYS_modify_ldt,
 		SYS_vmsplice, SYS_iopl, SYS_ioperm, SYS_shmat,
-		SYS_rt_sigreturn,
 	};
 	static const int emulated[] = { SYS_exit, SYS_exit_group,
 					SYS_arch_prctl, SYS_rt_sigaction,
 					SYS_sigaltstack, SYS_set_robust_list,
-					SYS_set_tid_address, SYS_clone,
-					SYS_clone3, SYS_fork, SYS_vfork,
+					SYS_rt_sigreturn, SYS_set_tid_address,
+					SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
 					SYS_execve, SYS_execveat };
 	unsigned int i;
 

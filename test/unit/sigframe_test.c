@@ -174,6 +174,22 @@ START_TEST(test_flags)
 }
 END_TEST
 
+/* rt_sigreturn at ring 3: only the user selectors (| 3) come back. */
+START_TEST(test_user_selectors)
+{
+	uint64_t strict = UC_STRICT_RESTORE_SS;
+
+	ck_assert(dune_sig_user_sel_ok(strict, 0x33, 0x2b));
+	ck_assert(dune_sig_user_sel_ok(strict, 0x30, 0x28));
+	ck_assert(!dune_sig_user_sel_ok(strict, 0x10, 0x2b));
+	ck_assert(!dune_sig_user_sel_ok(strict, 0x23, 0x2b));
+	ck_assert(!dune_sig_user_sel_ok(strict, 0x33, 0x18));
+	/* without UC_STRICT_RESTORE_SS Linux fixes up a bad ss itself */
+	ck_assert(dune_sig_user_sel_ok(0, 0x33, 0x18));
+	ck_assert(!dune_sig_user_sel_ok(0, 0x08, 0x2b));
+}
+END_TEST
+
 START_TEST(test_fpstate_bytes)
 {
 	static uint8_t buf[4096];
@@ -223,6 +239,7 @@ static Suite *sigframe_suite(void)
 	tcase_add_test(tc, test_frame_altstack);
 	tcase_add_test(tc, test_sigaltstack);
 	tcase_add_test(tc, test_flags);
+	tcase_add_test(tc, test_user_selectors);
 	tcase_add_test(tc, test_fpstate_bytes);
 	suite_add_tcase(s, tc);
 	return s;
