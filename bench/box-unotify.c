@@ -156,20 +156,27 @@ static void read_path(int lfd, const struct seccomp_notif *req,
 	close(fd);
 }
 
-static void supervise(int lfd)
+/*
+ * Until PROG has exited: its pidfd becomes readable then.  (The listener
+ * reports POLLHUP once no process uses the filter on 6.12, but not on
+ * 6.1, where it would be waited for in vain.)
+ */
+static void supervise(int lfd, pid_t child)
 {
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
-	struct pollfd pfd = { lfd, POLLIN, 0 };
+	struct pollfd pfd[2] = { { lfd, POLLIN, 0 },
+				 { (int)syscall(SYS_pidfd_open, child, 0),
+				   POLLIN, 0 } };
 
 	for (;;) {
-		if (poll(&pfd, 1, -1) < 0) {
+		if (poll(pfd, pfd[1].fd < 0 ? 1 : 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (!(pfd.revents & POLLIN))
-			break;	/* POLLHUP: no process uses the filter */
+		if (!(pfd[0].revents & POLLIN))
+			break;	/* PROG exited, or POLLHUP: nobody uses the filter */
 		memset(&req, 0, sizeof(req));
 		if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 			continue;	/* the caller went away */
@@ -247,7 +254,7 @@ int main(int argc, char **argv)
 			waitpid(child, &st, 0);
 			return 125;
 		}
-		supervise(lfd);
+		supervise(lfd, child);
 	}
 	if (waitpid(child, &st, 0) != child)
 		return 125;

@@ -19,15 +19,22 @@
 #define DENY "135"	/* personality, box-bench-call's "deny" */
 #define BOX "dune-box --profile permissive --quiet -- "
 
-/* Run @cmd with sh; its output in @out; the exit status (-1: died). */
+/*
+ * Run @cmd with sh; its output in @out; the exit status (-1: died).  A
+ * hung interposer would keep the output pipe open past the test's own
+ * alarm (its processes outlive the test's child), so commands run under
+ * timeout: a hang is a failure, not a stuck run.
+ */
 static int run(const char *cmd, char *out, size_t len)
 {
+	char line[512];
 	FILE *f;
 	size_t n;
 	int st;
 
+	snprintf(line, sizeof(line), "timeout -s KILL 200 %s", cmd);
 	fflush(NULL);
-	f = popen(cmd, "r");
+	f = popen(line, "r");
 	IT_ASSERT(f);
 	n = fread(out, 1, len - 1, f);
 	out[n] = 0;
