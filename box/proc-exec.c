@@ -34,6 +34,7 @@
 #include "load.h"
 #include "monitor-int.h"
 #include "proc.h"
+#include "thread.h"
 #include "proc-state.h"
 
 #ifndef MFD_ALLOW_SEALING
@@ -450,6 +451,13 @@ long box_exec(struct box_ctx *c)
 	logfl = keep_open(box_mon.o.log_fd);
 	c->ret = 0;
 	box_log_call(c);
+	/*
+	 * Everything is in the sealed state now.  A vfork child shares the
+	 * memory lock with its parent and never comes back to release it:
+	 * a read hold kept across the exec would stop the parent's next
+	 * memory call for good (thread.c).
+	 */
+	box_unlock();
 	r = sys(SYS_execve, (uint64_t)box_proc_self_path(), (uint64_t)eargv,
 		(uint64_t)eenvp, 0, 0);
 	/* still here: nothing happened to the process */
