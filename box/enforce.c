@@ -137,6 +137,32 @@ static int enforce_net(enum box_net net, char *err, size_t errlen)
 
 /* ---- rlimits ---- */
 
+/*
+ * What dune-box itself counts in RLIMIT_DATA before the program starts
+ * (the monitor, libdune's windows and pool, the sandbox's reservations),
+ * in bytes; 0 if /proc/self/status cannot tell.
+ */
+static uint64_t own_data(void)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb << 10;
+}
+
+/*
+ * The monitor's own allocations after this point: a vCPU's host and
+ * exception stacks per thread, its buffers.
+ */
+#define MONITOR_SLACK (64ull << 20)
+
 static int enforce_limits(const struct box_policy *p, char *err,
 			  size_t errlen)
 {
@@ -159,6 +185,15 @@ static int enforce_limits(const struct box_policy *p, char *err,
 
 		if (v == BOX_UNLIMITED)
 			continue;
+		/*
+		 * "memory" is the program's: RLIMIT_DATA counts the whole
+		 * process, so it goes on top of what dune-box has already.
+		 */
+		if (l == BOX_LIMIT_MEMORY) {
+			uint64_t own = own_data() + MONITOR_SLACK;
+
+			v = v < BOX_UNLIMITED - own ? v + own : BOX_UNLIMITED;
+		}
 		if (getrlimit(res[l].res, &rl))
 			return eerr(err, errlen, "getrlimit(%s): %s",
 				    res[l].name, strerror(errno));

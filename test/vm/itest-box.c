@@ -47,6 +47,21 @@ static void test_outside_view(void)
 	IT_ASSERT(WIFEXITED(boxed.status) && WEXITSTATUS(boxed.status) == 1);
 }
 
+/* Each built-in profile runs a simple program as natively. */
+static void test_profiles(void)
+{
+	static const char *const names[] = { "strict", "default",
+					     "permissive" };
+	char *argv[] = { "busybox", "echo", "under", "a", "profile", NULL };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *opts[] = { "--profile", names[i], NULL };
+
+		same(opts, argv);
+	}
+}
+
 /* A denial decided by a built-in profile names the profile's line. */
 static void test_profile_message(void)
 {
@@ -186,6 +201,7 @@ static const struct itest tests[] = {
 	{ "dynamic_hello", test_dynamic_hello },
 	{ "dynamic_cat", test_dynamic_cat },
 	{ "outside_view", test_outside_view },
+	{ "profiles", test_profiles },
 	{ "profile_message", test_profile_message },
 	{ "auxv", test_auxv },
 	{ "ends", test_ends },
