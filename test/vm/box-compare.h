@@ -2,13 +2,13 @@
 /*
  * Differential runs for the dune-box tests: a program natively and under
  * dune-box, stdout and stderr together, must give the same bytes and the
- * same wait status.  Static functions: each itest-box* program includes
- * it once.
+ * same wait status.
  */
 #ifndef BOX_COMPARE_H
 #define BOX_COMPARE_H
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@ struct result {
 };
 
 /* Run @argv with stdout and stderr into one pipe; stdin /dev/null. */
-static void run(char *const argv[], struct result *r)
+static inline void run(char *const argv[], struct result *r)
 {
 	int p[2], fd;
 	ssize_t n;
@@ -59,35 +59,59 @@ static void run(char *const argv[], struct result *r)
 
 static struct result native, boxed;
 
-/* PROG ARGS natively and as `dune-box [OPTS] -- PROG ARGS`: identical. */
-static void same(const char *const opts[], char *const argv[])
+/* $ITEST_DUNE_BOX: another dune-box to compare (an older one, to see a
+ * test fail without a change); dune-box on $PATH by default. */
+static inline char *box_prog(void)
+{
+	char *b = getenv("ITEST_DUNE_BOX");
+
+	return b && *b ? b : "dune-box";
+}
+
+/* `dune-box [OPTS] -- ARGV` into boxed. */
+static inline void run_boxed(const char *const opts[], char *const argv[])
 {
 	char *bargv[64];
 	int i = 0, j;
 
-	bargv[i++] = "dune-box";
+	bargv[i++] = box_prog();
 	for (j = 0; opts && opts[j]; j++)
 		bargv[i++] = (char *)opts[j];
 	bargv[i++] = "--";
 	for (j = 0; argv[j]; j++)
 		bargv[i++] = argv[j];
 	bargv[i] = NULL;
-	run(argv, &native);
 	run(bargv, &boxed);
-	if (native.status != boxed.status || native.len != boxed.len ||
-	    memcmp(native.out, boxed.out, native.len))
-		IT_FAIL("%s: native status 0x%x, output:\n%s\n"
-			"dune-box status 0x%x, output:\n%s", argv[0],
-			native.status, native.out, boxed.status, boxed.out);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
+static inline bool same_as_native(void)
+{
+	return native.status == boxed.status && native.len == boxed.len &&
+	       !memcmp(native.out, boxed.out, native.len);
+}
+
+/* PROG ARGS natively and as `dune-box [OPTS] -- PROG ARGS`: identical. */
+static inline void same(const char *const opts[], char *const argv[])
+{
+	run(argv, &native);
+	run_boxed(opts, argv);
+	if (!same_as_native())
+		IT_FAIL("%s %s: native status 0x%x, output:\n%s\n"
+			"dune-box status 0x%x, output:\n%s", argv[0],
+			argv[1] ? argv[1] : "", native.status, native.out,
+			boxed.status, boxed.out);
+}
+
+/* @path holds @text, with @mode whatever the umask. */
+static inline void write_file(const char *path, const char *text,
+			      mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
 
 	IT_ASSERT(fd >= 0);
 	IT_ASSERT_EQ(write(fd, text, strlen(text)), (long)strlen(text));
 	close(fd);
+	IT_ASSERT_EQ(chmod(path, mode), 0);
 }
 
 #endif

@@ -17,71 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "itest.h"
-
-#define OUT_MAX 65536
-
-struct result {
-	int status;
-	size_t len;
-	char out[OUT_MAX];
-};
-
-/* Run @argv with stdout and stderr into one pipe; stdin /dev/null. */
-static void run(char *const argv[], struct result *r)
-{
-	int p[2], fd;
-	ssize_t n;
-	pid_t pid;
-
-	IT_ASSERT_EQ(pipe(p), 0);
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	r->len = 0;
-	while ((n = read(p[0], r->out + r->len,
-			 sizeof(r->out) - 1 - r->len)) > 0)
-		r->len += n;
-	r->out[r->len] = 0;
-	close(p[0]);
-	IT_ASSERT_EQ(waitpid(pid, &r->status, 0), pid);
-}
-
-static struct result native, boxed;
-
-/* PROG ARGS natively and as `dune-box [OPTS] -- PROG ARGS`: identical. */
-static void same(const char *const opts[], char *const argv[])
-{
-	char *bargv[64];
-	int i = 0, j;
-
-	bargv[i++] = "dune-box";
-	for (j = 0; opts && opts[j]; j++)
-		bargv[i++] = (char *)opts[j];
-	bargv[i++] = "--";
-	for (j = 0; argv[j]; j++)
-		bargv[i++] = argv[j];
-	bargv[i] = NULL;
-	run(argv, &native);
-	run(bargv, &boxed);
-	if (native.status != boxed.status || native.len != boxed.len ||
-	    memcmp(native.out, boxed.out, native.len))
-		IT_FAIL("%s %s: native status 0x%x, output:\n%s\n"
-			"dune-box status 0x%x, output:\n%s", argv[0],
-			argv[1] ? argv[1] : "", native.status, native.out,
-			boxed.status, boxed.out);
-}
+#include "box-compare.h"
 
 /* The absolute path of program @name on $PATH (execve needs one). */
 static const char *bin(const char *name)
@@ -101,16 +37,6 @@ static const char *bin(const char *name)
 	free(path);
 	IT_FAIL("%s not found on $PATH", name);
 	return NULL;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	IT_ASSERT(fd >= 0);
-	IT_ASSERT_EQ(write(fd, text, strlen(text)), (long)strlen(text));
-	close(fd);
-	IT_ASSERT_EQ(chmod(path, mode), 0);
 }
 
 static const char *const progs[] = { "box-proc", "box-proc-static" };

@@ -13,67 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "itest.h"
-
-#define OUT_MAX 16384
-
-struct result {
-	int status;
-	size_t len;
-	char out[OUT_MAX];
-};
-
-/* Run @argv with stdout and stderr into one pipe; stdin /dev/null. */
-static void run(char *const argv[], struct result *r)
-{
-	int p[2], fd;
-	ssize_t n;
-	pid_t pid;
-
-	IT_ASSERT_EQ(pipe(p), 0);
-	fflush(NULL);
-	pid = fork();
-	IT_ASSERT(pid >= 0);
-	if (pid == 0) {
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	r->len = 0;
-	while ((n = read(p[0], r->out + r->len,
-			 sizeof(r->out) - 1 - r->len)) > 0)
-		r->len += n;
-	r->out[r->len] = 0;
-	close(p[0]);
-	IT_ASSERT_EQ(waitpid(pid, &r->status, 0), pid);
-}
-
-static struct result native, boxed;
-
-/* $ITEST_DUNE_BOX: another dune-box to compare (main's, to see it fail). */
-static char *box(void)
-{
-	char *b = getenv("ITEST_DUNE_BOX");
-
-	return b && *b ? b : "dune-box";
-}
+#include "box-compare.h"
 
 /* PROG CASE natively and under dune-box; false (and a report) if not alike. */
-static bool same(const char *prog, const char *c)
+static bool same_case(const char *prog, const char *c)
 {
 	char *argv[] = { (char *)prog, (char *)c, NULL };
-	char *bargv[] = { box(), "--", (char *)prog, (char *)c, NULL };
 
 	run(argv, &native);
-	run(bargv, &boxed);
-	if (native.status == boxed.status && native.len == boxed.len &&
-	    !memcmp(native.out, boxed.out, native.len))
+	run_boxed(NULL, argv);
+	if (same_as_native())
 		return true;
 	fprintf(stderr, "    %s %s: native status 0x%x, output:\n%s\n"
 		"    dune-box status 0x%x, output:\n%s\n", prog, c,
@@ -89,8 +38,8 @@ static void cases(const char *prog, const char *const list[])
 
 	snprintf(stat, sizeof(stat), "%s-static", prog);
 	for (i = 0; list[i]; i++) {
-		bad += !same(prog, list[i]);
-		bad += !same(stat, list[i]);
+		bad += !same_case(prog, list[i]);
+		bad += !same_case(stat, list[i]);
 	}
 	if (bad)
 		IT_FAIL("%d runs differ from the native ones", bad);
@@ -126,9 +75,9 @@ static void test_frame_attacks(void)
 	static const char *const list[] = { "cs", "iopl", "rip", "rsp", NULL };
 
 	cases("box-sig-faults", list);
-	IT_ASSERT(same("box-sig-faults", "rip"));
+	IT_ASSERT(same_case("box-sig-faults", "rip"));
 	IT_ASSERT(strstr(boxed.out, "monitor is intact"));
-	IT_ASSERT(same("box-sig-faults", "iopl"));
+	IT_ASSERT(same_case("box-sig-faults", "iopl"));
 	IT_ASSERT(strstr(boxed.out, "iopl 0 if 1"));
 }
 
@@ -149,7 +98,7 @@ static void test_fid_programs(void)
 	int i, bad = 0;
 
 	for (i = 0; progs[i]; i++)
-		bad += !same(progs[i], NULL);
+		bad += !same_case(progs[i], NULL);
 	if (bad)
 		IT_FAIL("%d runs differ from the native ones", bad);
 }
@@ -158,7 +107,7 @@ static void test_fid_programs(void)
 static void test_busybox_sh(void)
 {
 	char *argv[] = { "busybox", "sh", "-c", "echo hi", NULL };
-	char *bargv[] = { box(), "--", "busybox", "sh", "-c", "echo hi",
+	char *bargv[] = { box_prog(), "--", "busybox", "sh", "-c", "echo hi",
 			  NULL };
 
 	run(argv, &native);
