@@ -339,10 +339,61 @@ static uint64_t out_argc(const struct target *t, uint64_t argc)
 	return n;
 }
 
+/*
+ * The state for the new dune-box (proc-state.h) into @w: the policy and
+ * options, the program, argv and envp as the kernel would build them.
+ * Run twice: writing, then (w->verify) comparing with the sealed file.
+ */
+static long write_state(struct box_wr *w, uint64_t argc, uint64_t argv,
+			uint64_t envc, uint64_t envp, uint64_t ptrs)
+{
+	uint64_t total, len;
+	long r, i, j;
+
+	/* AT_EXECFN: the path as given; /proc/self/exe: the file */
+	box_wr_head(w, box_mon.o.log_fd, box_mon.o.stats, box_mon.o.quiet,
+		    box_mon.o.kill_on_deny, box_mon.pol, tgt.abs, tgt.filename,
+		    tgt.abs);
+	total = strlen(tgt.filename) + 1;
+	box_wr_u64(w, out_argc(&tgt, argc));
+	/*
+	 * fs/binfmt_script.c, once per level: argv[0] dropped, then the
+	 * path the script was opened as, its #! argument and interpreter
+	 * put in front.  Two levels: I2 [A2] I1 [A1] SCRIPT argv[1]...
+	 */
+	if (tgt.npre) {
+		total += w_str_len(w, tgt.argv_pre[tgt.npre - 1][0]);
+		for (i = tgt.npre - 1; i >= 0; i--) {
+			if (tgt.argv_pre[i][1][0])
+				total += w_str_len(w, tgt.argv_pre[i][1]);
+			total += w_str_len(w, i ? tgt.argv_pre[i - 1][0] :
+						    tgt.filename);
+		}
+	}
+	r = 0;
+	for (j = tgt.npre ? 1 : 0; !r && j < (long)argc; j++) {
+		r = w_user_str(w, ((const uint64_t *)argv)[j], &len);
+		total += len;
+	}
+	if (!tgt.npre && !argc)
+		box_wr_str(w, "");		/* Linux adds "" for an empty argv */
+	box_wr_u64(w, envc);
+	for (j = 0; !r && j < (long)envc; j++) {
+		r = w_user_str(w, ((const uint64_t *)envp)[j], &len);
+		total += len;
+	}
+	if (!r && total + ptrs > args_limit())
+		r = -E2BIG;
+	box_wr_flush(w);
+	if (!r)
+		r = w->err;
+	return r;
+}
+
 long box_exec(struct box_ctx *c)
 {
-	long dirfd = AT_FDCWD, r, memfd, i, j, logfl;
-	uint64_t argv, envp, argc, envc, total, len, ptrs;
+	long dirfd = AT_FDCWD, r, memfd, logfl;
+	uint64_t argv, envp, argc, envc, ptrs;
 	const char *path = c->path[0];
 	int flags = 0;
 	char fdarg[24];
@@ -401,45 +452,26 @@ long box_exec(struct box_ctx *c)
 		return memfd;
 	memset(&wr, 0, sizeof(wr));
 	wr.fd = memfd;
-	/* AT_EXECFN: the path as given; /proc/self/exe: the file */
-	box_wr_head(&wr, box_mon.o.log_fd, box_mon.o.stats, box_mon.o.quiet,
-		    box_mon.o.kill_on_deny, box_mon.pol, tgt.abs, tgt.filename,
-		    tgt.abs);
-	total = strlen(tgt.filename) + 1;
-	box_wr_u64(&wr, out_argc(&tgt, argc));
+	r = write_state(&wr, argc, argv, envc, envp, ptrs);
 	/*
-	 * fs/binfmt_script.c, once per level: argv[0] dropped, then the
-	 * path the script was opened as, its #! argument and interpreter
-	 * put in front.  Two levels: I2 [A2] I1 [A1] SCRIPT argv[1]...
+	 * Sealed, the file cannot change any more: check that it holds
+	 * what the monitor wrote, byte for byte and nothing after.
 	 */
-	if (tgt.npre) {
-		total += w_str_len(&wr, tgt.argv_pre[tgt.npre - 1][0]);
-		for (i = tgt.npre - 1; i >= 0; i--) {
-			if (tgt.argv_pre[i][1][0])
-				total += w_str_len(&wr, tgt.argv_pre[i][1]);
-			total += w_str_len(&wr, i ? tgt.argv_pre[i - 1][0] :
-						    tgt.filename);
-		}
-	}
-	r = 0;
-	for (j = tgt.npre ? 1 : 0; !r && j < (long)argc; j++) {
-		r = w_user_str(&wr, ((const uint64_t *)argv)[j], &len);
-		total += len;
-	}
-	if (!tgt.npre && !argc)
-		box_wr_str(&wr, "");		/* Linux adds "" for an empty argv */
-	box_wr_u64(&wr, envc);
-	for (j = 0; !r && j < (long)envc; j++) {
-		r = w_user_str(&wr, ((const uint64_t *)envp)[j], &len);
-		total += len;
-	}
-	if (!r && total + ptrs > args_limit())
-		r = -E2BIG;
-	box_wr_flush(&wr);
-	if (!r)
-		r = wr.err;
 	if (!r)
 		r = sys(SYS_fcntl, memfd, F_ADD_SEALS, SEALS, 0, 0);
+	if (!r) {
+		struct stat st;
+
+		memset(&wr, 0, sizeof(wr));
+		wr.fd = memfd;
+		wr.verify = true;
+		r = write_state(&wr, argc, argv, envc, envp, ptrs);
+		if (!r && (sys(SYS_fstat, memfd, (uint64_t)&st, 0, 0, 0) ||
+			   (uint64_t)st.st_size != wr.off))
+			r = -EIO;
+		if (r == -EIO)
+			c->refusal = "the exec state changed while the monitor wrote it";
+	}
 	if (!r)
 		r = sys(SYS_lseek, memfd, 0, SEEK_SET, 0, 0);
 	if (r) {

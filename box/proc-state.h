@@ -18,6 +18,13 @@ struct box_policy;
 struct box_wr {
 	int fd;
 	long err;		/* the first write error, -errno */
+	/*
+	 * Compare the file with what would be written instead of writing
+	 * it (-EIO at the first difference): the fd is the process's, so
+	 * another sandbox thread could write to it before it is sealed.
+	 */
+	bool verify;
+	uint64_t off;		/* bytes written (or compared) so far */
 	size_t n;
 	char buf[4096];
 };

@@ -16,19 +16,27 @@
 
 void box_wr_flush(struct box_wr *w)
 {
+	char back[sizeof(w->buf)];
 	size_t off = 0;
 	long r;
 
 	while (!w->err && off < w->n) {
-		r = dune_sys6(SYS_write, w->fd, (uint64_t)w->buf + off, w->n - off, 0,
-			      0, 0);
+		if (w->verify)
+			r = dune_sys6(SYS_pread64, w->fd, (uint64_t)back,
+				      w->n - off, w->off + off, 0, 0);
+		else
+			r = dune_sys6(SYS_write, w->fd, (uint64_t)w->buf + off,
+				      w->n - off, 0, 0, 0);
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)
 			w->err = r < 0 ? r : -EIO;
+		else if (w->verify && memcmp(back, w->buf + off, r))
+			w->err = -EIO;
 		else
 			off += r;
 	}
+	w->off += off;
 	w->n = 0;
 }
 

@@ -171,6 +171,51 @@ START_TEST(refused)
 }
 END_TEST
 
+/* The same writes, compared: the file must hold exactly them. */
+static long verify(int fd, const char *a, const char *b)
+{
+	static struct box_wr w;
+
+	memset(&w, 0, sizeof(w));
+	w.fd = fd;
+	w.verify = true;
+	box_wr_str(&w, a);
+	box_wr_str(&w, b);
+	box_wr_flush(&w);
+	return w.err ? w.err : (long)w.off;
+}
+
+/*
+ * What box_exec does after sealing: the state is written again in
+ * compare mode, so a write by another thread before the seal is seen.
+ */
+START_TEST(verified)
+{
+	static struct box_wr w;
+	char big[6000];
+	int fd = memfd_create("t", MFD_ALLOW_SEALING);
+
+	ck_assert_int_ge(fd, 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memset(&w, 0, sizeof(w));
+	w.fd = fd;
+	box_wr_str(&w, "default allow");
+	box_wr_str(&w, big);		/* more than one buffer */
+	box_wr_flush(&w);
+	ck_assert_int_eq(w.err, 0);
+	ck_assert_int_eq(w.off, 8 + 14 + 8 + sizeof(big));
+	ck_assert_int_eq(verify(fd, "default allow", big), (long)w.off);
+	ck_assert_int_eq(verify(fd, "default deny!", big), -EIO);
+	big[5000] = 'y';
+	ck_assert_int_eq(verify(fd, "default allow", big), -EIO);
+	big[5000] = 'x';
+	ck_assert_int_eq(pwrite(fd, "D", 1, 8), 1);
+	ck_assert_int_eq(verify(fd, "default allow", big), -EIO);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("box_proc");
@@ -178,6 +223,7 @@ int main(void)
 
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, refused);
+	tcase_add_test(tc, verified);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
