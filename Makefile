@@ -311,9 +311,13 @@ $(B)/bin/box-proc-static: test/load/box-proc.c
 BOX_THR_NAMES := box-thr box-thr-race box-thr-vfork
 BOX_THR_DYN := $(addprefix $(B)/bin/,$(BOX_THR_NAMES))
 progs: $(BOX_THR_DYN) $(addsuffix -static,$(BOX_THR_DYN))
+# libgcc_s named outright: pthread_exit dlopens it to unwind, and the
+# machine gets only the libraries ldd lists (without it, pthread_exit
+# aborts, racing the other thread's output).
 $(BOX_THR_DYN): $(B)/bin/%: test/load/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ -lpthread
+	$(CC) $(CFLAGS) $< -o $@ -lpthread -Wl,--push-state,--no-as-needed \
+		-lgcc_s -Wl,--pop-state
 $(addsuffix -static,$(BOX_THR_DYN)): $(B)/bin/%-static: test/load/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@ -lpthread
