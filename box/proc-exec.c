@@ -40,13 +40,6 @@
 #ifndef MFD_ALLOW_SEALING
 #define MFD_ALLOW_SEALING 2U
 #endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#define F_SEAL_GROW 0x0004
-#define F_SEAL_WRITE 0x0008
-#endif
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 /* fs/exec.c: how many times a script's interpreter may be a script */
 #define MAX_INTERP_DEPTH 5
 /* include/linux/binfmts.h: BINPRM_BUF_SIZE, what a #! line may use */

@@ -9,11 +9,15 @@
 #ifndef BOX_PROC_STATE_H
 #define BOX_PROC_STATE_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct box_policy;
+
+/* The seals the state carries before the new dune-box trusts it. */
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 struct box_wr {
 	int fd;
