@@ -29,19 +29,8 @@
 #include "proc.h"
 #include "thread.h"
 
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#define CLONE_ARGS_VER0 64
+/* include/linux/pid_namespace.h: not in the uapi headers */
+#define MAX_PID_NS_LEVEL 32
 
 char box_proc_exe[4096];
 
@@ -70,32 +59,65 @@ struct fork_args {
 	size_t size;
 };
 
-/* clone3's struct clone_args, as the kernel reads it: -errno or 0. */
+/*
+ * clone3's struct clone_args, read and checked in the order kernel/fork.c
+ * does (copy_clone_args_from_user, clone3_args_valid), into monitor
+ * memory: the caller works on this copy only.  -errno or 0; *@size is
+ * how much of @ka the program gave.
+ */
+long box_clone3_read(const struct box_ctx *c, struct clone_args *ka,
+		     size_t *size)
+{
+	uint64_t usize = c->a[1], i;
+	const unsigned char *p = (const unsigned char *)c->a[0];
+
+	if (usize > BOX_PG)
+		return -E2BIG;
+	if (usize < CLONE_ARGS_SIZE_VER0)
+		return -EINVAL;
+	if (!owns(c->a[0], usize, PROT_READ))
+		return -EFAULT;
+	memset(ka, 0, sizeof(*ka));
+	memcpy(ka, p, usize < sizeof(*ka) ? usize : sizeof(*ka));
+	/* a larger struct from a newer ABI: its extra fields must be 0 */
+	for (i = sizeof(*ka); i < usize; i++)
+		if (((const volatile unsigned char *)p)[i])
+			return -E2BIG;
+	if (ka->set_tid_size > MAX_PID_NS_LEVEL ||
+	    !ka->set_tid != !ka->set_tid_size)
+		return -EINVAL;
+	if ((ka->exit_signal & ~(uint64_t)CSIGNAL) || ka->exit_signal > 64)
+		return -EINVAL;
+	if ((ka->flags & CLONE_INTO_CGROUP) &&
+	    (ka->cgroup > INT32_MAX || usize < CLONE_ARGS_SIZE_VER2))
+		return -EINVAL;
+	if (ka->flags & ~(0xffffffffull | CLONE_CLEAR_SIGHAND |
+			  CLONE_INTO_CGROUP))
+		return -EINVAL;
+	/* CSIGNAL's bits are the exit signal's, but for CLONE_NEWTIME */
+	if (ka->flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME)))
+		return -EINVAL;
+	if ((ka->flags & CLONE_SIGHAND) && (ka->flags & CLONE_CLEAR_SIGHAND))
+		return -EINVAL;
+	if ((ka->flags & (CLONE_THREAD | CLONE_PARENT)) && ka->exit_signal)
+		return -EINVAL;
+	/* clone3_stack_valid: access_ok of the whole stack */
+	if (ka->stack ? !ka->stack_size ||
+			ka->stack + ka->stack_size < ka->stack ||
+			ka->stack + ka->stack_size > BOX_USER_END
+		      : ka->stack_size)
+		return -EINVAL;
+	*size = usize < sizeof(*ka) ? usize : sizeof(*ka);
+	return 0;
+}
+
 static long read_clone3(const struct box_ctx *c, struct fork_args *f)
 {
 	struct clone_args ka;
-	uint64_t size = c->a[1], i;
-	const unsigned char *p = (const unsigned char *)c->a[0];
+	long r = box_clone3_read(c, &ka, &f->size);
 
-	if (size > BOX_PG)
-		return -E2BIG;
-	if (size < CLONE_ARGS_VER0)
-		return -EINVAL;
-	if (!owns(c->a[0], size, PROT_READ))
-		return -EFAULT;
-	memset(&ka, 0, sizeof(ka));
-	memcpy(&ka, p, size < sizeof(ka) ? size : sizeof(ka));
-	/* a larger struct from a newer ABI: its extra fields must be 0 */
-	for (i = sizeof(ka); i < size; i++)
-		if (p[i])
-			return -E2BIG;
-	if (ka.exit_signal & ~(uint64_t)CSIGNAL)
-		return -EINVAL;
-	/* kernel/fork.c's clone3_stack_valid */
-	if (ka.stack ? !ka.stack_size || ka.stack + ka.stack_size < ka.stack ||
-			       ka.stack + ka.stack_size > BOX_USER_END + BOX_PG
-		     : ka.stack_size)
-		return -EINVAL;
+	if (r)
+		return r;
 	f->flags = ka.flags;
 	f->exit_signal = ka.exit_signal;
 	f->pidfd = ka.pidfd;
@@ -107,7 +129,6 @@ static long read_clone3(const struct box_ctx *c, struct fork_args *f)
 	f->set_tid_size = ka.set_tid_size;
 	f->cgroup = ka.cgroup;
 	f->clone3 = true;
-	f->size = size < sizeof(ka) ? size : sizeof(ka);
 	return 0;
 }
 

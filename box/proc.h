@@ -26,6 +26,14 @@ struct box_monitor_opts;
 /* fork, vfork, clone/clone3 without CLONE_VM: -errno or the child's pid. */
 long box_fork(struct box_ctx *c);
 
+/*
+ * clone3's argument, copied and checked as Linux does before it looks
+ * at the flags: -errno, or 0 with *@size the bytes the program gave.
+ */
+struct clone_args;
+long box_clone3_read(const struct box_ctx *c, struct clone_args *ka,
+		     size_t *size);
+
 /* execve, execveat: only returns on failure (-errno). */
 long box_exec(struct box_ctx *c);
 

@@ -34,12 +34,9 @@
 #include <sys/syscall.h>
 
 #include "monitor-int.h"
+#include "proc.h"
 #include "thread.h"
 #include "../libdune/internal.h"
-
-#ifndef CLONE_ARGS_SIZE_VER0
-#define CLONE_ARGS_SIZE_VER0 64
-#endif
 
 /* What the monitor's own threads are given: the flags glibc uses. */
 #define THREAD_NEED (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
@@ -349,23 +346,15 @@ int64_t box_clone_flags(struct box_ctx *c)
 	return flags;
 }
 
-/* clone3's struct clone_args, checked as the kernel checks it. */
+/* clone3 of a CLONE_VM child: what the monitor does not give one. */
 static long read_clone3(struct box_ctx *c, struct clone_args *ka)
 {
-	uint64_t p = c->a[0], size = c->a[1], i;
+	size_t size;
+	long r = box_clone3_read(c, ka, &size);
 
-	if (size > 4096)
-		return -E2BIG;
-	if (size < CLONE_ARGS_SIZE_VER0)
-		return -EINVAL;
-	if (!box_mem_owns(box_mon.mem, p, size, PROT_READ))
-		return -EFAULT;
-	memset(ka, 0, sizeof(*ka));
-	memcpy(ka, (const void *)p, size < sizeof(*ka) ? size : sizeof(*ka));
-	for (i = sizeof(*ka); i < size; i++)
-		if (((const volatile char *)p)[i])
-			return -E2BIG;
-	if (ka->set_tid || ka->set_tid_size) {
+	if (r)
+		return r;
+	if (ka->set_tid) {
 		c->refusal = "clone3 with set_tid";
 		return -ENOSYS;
 	}
@@ -373,18 +362,6 @@ static long read_clone3(struct box_ctx *c, struct clone_args *ka)
 		c->refusal = "clone3 with a pidfd or a cgroup";
 		return -ENOSYS;
 	}
-	if (ka->flags & ~0xffffffffull & ~CLONE_CLEAR_SIGHAND)
-		return -EINVAL;
-	if (ka->exit_signal > 64 ||
-	    ((ka->flags & (CLONE_THREAD | CLONE_PARENT)) && ka->exit_signal))
-		return -EINVAL;
-	if (ka->flags & CSIGNAL)
-		return -EINVAL;
-	/* Linux's clone3_stack_valid */
-	if (ka->stack ? (!ka->stack_size || ka->stack + ka->stack_size <
-			 ka->stack || ka->stack + ka->stack_size > BOX_USER_END)
-		      : ka->stack_size)
-		return -EINVAL;
 	return 0;
 }
 
