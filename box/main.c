@@ -93,6 +93,50 @@ static int open_log(const char *log)
 }
 
 /*
+ * The program loaded into a new sandbox and Dune mode set up, for a first
+ * run and an exec alike: on failure, @status and the reason.
+ */
+static struct box_mem *load_prepared(const char *path, const char *execfn,
+				     char **argv, char **envp,
+				     struct box_image *img, int status,
+				     const char *what)
+{
+	struct box_mem *mem = box_mem_new();
+	char err[1024];
+	uint64_t ign;
+
+	if (!mem)
+		die(EXIT_SETUP, "out of memory");
+	if (box_load(path, execfn, argv, envp, mem, img, err, sizeof(err)))
+		die(status, "%s%s", what, err);
+	/*
+	 * Dune mode's set-up installs its own handlers; the dispositions
+	 * the program inherits as ignored stay ignored in its view.
+	 */
+	ign = box_proc_ignored();
+	if (box_run_prepare(img, mem))
+		die(EXIT_SETUP, "cannot use Dune mode (see above)");
+	box_proc_set_ignored(ign);
+	return mem;
+}
+
+static __attribute__((noreturn))
+void run_to_exit(const struct box_image *img, struct box_mem *mem,
+		 const struct box_policy *pol, int log_fd, bool stats,
+		 bool quiet, bool kill_on_deny, const char *path)
+{
+	struct box_monitor_opts mo = {
+		.log_fd = log_fd, .msg_fd = 2, .stats = stats,
+		.quiet = quiet, .kill_on_deny = kill_on_deny,
+	};
+	int status = box_run(img, mem, pol, &mo);
+
+	if (status < 0)
+		die(EXIT_SETUP, "cannot run %s: %s", path, strerror(-status));
+	box_exit_like(status);
+}
+
+/*
  * dune-box --exec-state FD (internal, docs/dune-box.1): a sandboxed
  * program's execve, re-executed by its monitor (box/proc-exec.c).  The
  * policy, the namespaces, rlimits and Landlock are in force already.
@@ -100,15 +144,12 @@ static int open_log(const char *log)
  */
 static __attribute__((noreturn)) void exec_resume(const char *fdarg)
 {
-	struct box_monitor_opts mo = { .log_fd = -1, .msg_fd = 2 };
 	struct box_exec_state st;
 	const char *self[1];
 	struct box_image img;
 	struct box_mem *mem;
 	char err[1024], *end;
-	uint64_t ign;
 	long fd;
-	int status;
 
 	fd = strtol(fdarg, &end, 10);
 	if (*end || fd < 0 || fd > INT_MAX)
@@ -117,41 +158,25 @@ static __attribute__((noreturn)) void exec_resume(const char *fdarg)
 		die(EXIT_SETUP, "%s", err);
 	box_proc_self_files(self, 0, 1);	/* our path, for the next exec */
 	box_proc_set_exe(st.exe);
-	mo.log_fd = st.log_fd;
 	/* --log FILE's fd, not "-" (stderr), is close-on-exec again */
-	if (mo.log_fd > 2)
-		fcntl(mo.log_fd, F_SETFD, FD_CLOEXEC);
-	mo.stats = st.stats;
-	mo.quiet = st.quiet;
-	mo.kill_on_deny = st.kill_on_deny;
-	mem = box_mem_new();
-	if (!mem)
-		die(EXIT_SETUP, "out of memory");
-	if (box_load(st.path, st.execfn, st.argv, st.envp, mem, &img, err,
-		     sizeof(err)))
-		die(EXIT_SETUP, "exec: %s", err);
-	ign = box_proc_ignored();
-	if (box_run_prepare(&img, mem))
-		die(EXIT_SETUP, "cannot use Dune mode (see above)");
-	box_proc_set_ignored(ign);
-	status = box_run(&img, mem, st.pol, &mo);
-	if (status < 0)
-		die(EXIT_SETUP, "cannot run %s: %s", st.path, strerror(-status));
-	box_exit_like(status);
+	if (st.log_fd > 2)
+		fcntl(st.log_fd, F_SETFD, FD_CLOEXEC);
+	mem = load_prepared(st.path, st.execfn, st.argv, st.envp, &img,
+			    EXIT_SETUP, "exec: ");
+	run_to_exit(&img, mem, st.pol, st.log_fd, st.stats, st.quiet,
+		    st.kill_on_deny, st.path);
 }
 
 int main(int argc, char **argv)
 {
 	char err[1024], pathbuf[PATH_MAX], interp[PATH_MAX], cwd[PATH_MAX];
-	struct box_monitor_opts mo = { .log_fd = -1, .msg_fd = 2 };
 	const char *exec_files[24] = { NULL };
 	struct box_policy *pol;
 	struct box_image img;
 	struct box_mem *mem;
 	struct box_opts o;
 	const char *prog;
-	int status, nexec = 0;
-	uint64_t ign;
+	int log_fd, nexec = 0;
 	char *real;
 
 	if (argc == 3 && strcmp(argv[1], "--exec-state") == 0)
@@ -182,30 +207,16 @@ int main(int argc, char **argv)
 	pol = box_opts_policy(&o, cwd, err, sizeof(err));
 	if (!pol)
 		die(EXIT_USAGE, "%s", err);
-	mo.log_fd = open_log(o.log);
-	mo.stats = o.stats;
-	mo.quiet = o.quiet;
-	mo.kill_on_deny = o.kill_on_deny;
 
 	/*
 	 * Load before dune_init: the layout then covers the program where
 	 * Linux's placement put it (a PIE may land far from everything
-	 * else), and dune_init's windows are chosen around it.
+	 * else), and dune_init's windows are chosen around it.  Dune mode's
+	 * set-up reads /proc/self/maps and opens /dev/dune: before the path
+	 * rules, which need not allow either.
 	 */
-	mem = box_mem_new();
-	if (!mem)
-		die(EXIT_SETUP, "out of memory");
-	if (box_load(prog, prog, o.argv, environ, mem, &img, err,
-		     sizeof(err)))
-		die(EXIT_USAGE, "%s", err);
-	/*
-	 * Dune mode's set-up reads /proc/self/maps and opens /dev/dune:
-	 * before the path rules, which need not allow either.
-	 */
-	ign = box_proc_ignored();
-	if (box_run_prepare(&img, mem))
-		die(EXIT_SETUP, "cannot use Dune mode (see above)");
-	box_proc_set_ignored(ign);
+	log_fd = open_log(o.log);
+	mem = load_prepared(prog, prog, o.argv, environ, &img, EXIT_USAGE, "");
 	exec_files[nexec++] = prog;
 	if (interp[0])
 		exec_files[nexec++] = interp;
@@ -214,9 +225,6 @@ int main(int argc, char **argv)
 			    sizeof(exec_files) / sizeof(exec_files[0]));
 	if (box_enforce(pol, exec_files, err, sizeof(err)))
 		die(EXIT_SETUP, "%s", err);
-
-	status = box_run(&img, mem, pol, &mo);
-	if (status < 0)
-		die(EXIT_SETUP, "cannot run %s: %s", prog, strerror(-status));
-	box_exit_like(status);
+	run_to_exit(&img, mem, pol, log_fd, o.stats, o.quiet, o.kill_on_deny,
+		    prog);
 }
