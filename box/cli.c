@@ -5,12 +5,12 @@
  * word that is not an option, or the one after "--", is the program.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "err.h"
 
 const char box_cli_usage[] =
 	"usage: dune-box [OPTIONS] [--] PROG [ARGS...]\n"
@@ -29,19 +29,6 @@ const char box_cli_usage[] =
 	"  --stats              counts of calls and decisions at exit\n"
 	"  --quiet              no message for denied calls\n"
 	"  --help, --version\n";
-
-static int cerr(char *err, size_t errlen, const char *fmt, ...)
-{
-	int n = snprintf(err, errlen, "dune-box: ");
-	va_list ap;
-
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A whole number, with K/M/G/T (powers of 1024) if @sfx. */
 static int number(const char *s, bool sfx, uint64_t *v)
@@ -111,7 +98,7 @@ int box_cli_parse(int argc, char **argv, struct box_opts *o, char *err,
 		if (a[0] != '-')
 			break;
 		if (a[1] != '-')
-			return cerr(err, errlen, "unknown option '%s' (try --help)", a);
+			return box_err(err, errlen, "dune-box: unknown option '%s' (try --help)", a);
 		a += 2;
 		eq = strchr(a, '=');
 		nlen = eq ? (size_t)(eq - a) : strlen(a);
@@ -120,7 +107,7 @@ int box_cli_parse(int argc, char **argv, struct box_opts *o, char *err,
 			    !strncmp(opts[k].name, a, nlen))
 				break;
 		if (k == sizeof(opts) / sizeof(opts[0]))
-			return cerr(err, errlen, "unknown option '--%.*s' (try --help)",
+			return box_err(err, errlen, "dune-box: unknown option '--%.*s' (try --help)",
 				    (int)nlen, a);
 		if (opts[k].arg) {
 			if (eq)
@@ -128,10 +115,10 @@ int box_cli_parse(int argc, char **argv, struct box_opts *o, char *err,
 			else if (i + 1 < argc)
 				val = argv[++i];
 			else
-				return cerr(err, errlen, "option '--%s' needs a value",
+				return box_err(err, errlen, "dune-box: option '--%s' needs a value",
 					    opts[k].name);
 		} else if (eq) {
-			return cerr(err, errlen, "option '--%s' takes no value",
+			return box_err(err, errlen, "dune-box: option '--%s' takes no value",
 				    opts[k].name);
 		}
 		switch (opts[k].opt) {
@@ -140,18 +127,18 @@ int box_cli_parse(int argc, char **argv, struct box_opts *o, char *err,
 			break;
 		case O_PROFILE:
 			if (!box_profile_text(val))
-				return cerr(err, errlen,
-					    "unknown profile '%s' (strict, default, permissive)",
+				return box_err(err, errlen,
+					    "dune-box: unknown profile '%s' (strict, default, permissive)",
 					    val);
 			o->profile = val;
 			break;
 		case O_RO:
 		case O_RW:
 			if (!*val)
-				return cerr(err, errlen, "option '--%s' needs a path",
+				return box_err(err, errlen, "dune-box: option '--%s' needs a path",
 					    opts[k].name);
 			if (o->npaths == BOX_MAX_CLI_PATHS)
-				return cerr(err, errlen, "too many --ro/--rw (at most %d)",
+				return box_err(err, errlen, "dune-box: too many --ro/--rw (at most %d)",
 					    BOX_MAX_CLI_PATHS);
 			o->paths[o->npaths].acc = opts[k].opt == O_RO ? BOX_RO : BOX_RW;
 			o->paths[o->npaths].path = val;
@@ -163,21 +150,21 @@ int box_cli_parse(int argc, char **argv, struct box_opts *o, char *err,
 			break;
 		case O_MEMORY:
 			if (number(val, true, &o->memory) || !o->memory)
-				return cerr(err, errlen, "bad size '%s' for --memory (e.g. 512M)",
+				return box_err(err, errlen, "dune-box: bad size '%s' for --memory (e.g. 512M)",
 					    val);
 			break;
 		case O_MAX_PROCS:
 			if (number(val, false, &o->max_procs) || !o->max_procs)
-				return cerr(err, errlen, "bad number '%s' for --max-procs",
+				return box_err(err, errlen, "dune-box: bad number '%s' for --max-procs",
 					    val);
 			break;
 		case O_CPU:
 			if (number(val, false, &o->cpu) || !o->cpu)
-				return cerr(err, errlen, "bad number '%s' for --cpu", val);
+				return box_err(err, errlen, "dune-box: bad number '%s' for --cpu", val);
 			break;
 		case O_LOG:
 			if (!*val)
-				return cerr(err, errlen, "option '--log' needs a file or -");
+				return box_err(err, errlen, "dune-box: option '--log' needs a file or -");
 			o->log = val;
 			break;
 		case O_KILL:
@@ -198,7 +185,7 @@ int box_cli_parse(int argc, char **argv, struct box_opts *o, char *err,
 		}
 	}
 	if (i >= argc)
-		return cerr(err, errlen, "no program to run (usage: dune-box [OPTIONS] -- PROG [ARGS...])");
+		return box_err(err, errlen, "dune-box: no program to run (usage: dune-box [OPTIONS] -- PROG [ARGS...])");
 	o->argv = argv + i;
 	o->argc = argc - i;
 	return 0;
@@ -212,7 +199,7 @@ struct box_policy *box_opts_policy(const struct box_opts *o, const char *cwd,
 	int i;
 
 	if (!p) {
-		cerr(err, errlen, "out of memory");
+		box_err(err, errlen, "dune-box: out of memory");
 		return NULL;
 	}
 	if (!profile && !o->policy_file)

@@ -19,7 +19,6 @@
 #include <linux/landlock.h>
 #include <net/if.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 
 #include <dune/uapi.h>
 
+#include "err.h"
 #include "policy-int.h"
 
 /*
@@ -46,16 +46,6 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)	/* ABI 5 */
 #endif
-
-static int eerr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* ---- network ---- */
 
@@ -82,22 +72,22 @@ static int unshare_user_net(char *err, size_t errlen)
 	char map[64];
 
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
-		return eerr(err, errlen,
+		return box_err(err, errlen,
 			    "cannot make a network namespace: unshare: %s",
 			    strerror(errno));
 	/* setgroups must be denied before an unprivileged gid_map. */
 	if (write_file("/proc/self/setgroups", "deny"))
-		return eerr(err, errlen, "/proc/self/setgroups: %s",
+		return box_err(err, errlen, "/proc/self/setgroups: %s",
 			    strerror(errno));
 	snprintf(map, sizeof(map), "%u %u 1", (unsigned int)uid,
 		 (unsigned int)uid);
 	if (write_file("/proc/self/uid_map", map))
-		return eerr(err, errlen, "/proc/self/uid_map: %s",
+		return box_err(err, errlen, "/proc/self/uid_map: %s",
 			    strerror(errno));
 	snprintf(map, sizeof(map), "%u %u 1", (unsigned int)gid,
 		 (unsigned int)gid);
 	if (write_file("/proc/self/gid_map", map))
-		return eerr(err, errlen, "/proc/self/gid_map: %s",
+		return box_err(err, errlen, "/proc/self/gid_map: %s",
 			    strerror(errno));
 	return 0;
 }
@@ -108,7 +98,7 @@ static int loopback_up(char *err, size_t errlen)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
 
 	if (s < 0)
-		return eerr(err, errlen, "loopback: socket: %s",
+		return box_err(err, errlen, "loopback: socket: %s",
 			    strerror(errno));
 	r = ioctl(s, SIOCGIFFLAGS, &ifr);
 	if (!r) {
@@ -116,7 +106,7 @@ static int loopback_up(char *err, size_t errlen)
 		r = ioctl(s, SIOCSIFFLAGS, &ifr);
 	}
 	if (r)
-		r = eerr(err, errlen, "cannot bring lo up: %s",
+		r = box_err(err, errlen, "cannot bring lo up: %s",
 			 strerror(errno));
 	close(s);
 	return r;
@@ -195,7 +185,7 @@ static int enforce_limits(const struct box_policy *p, char *err,
 			v = v < BOX_UNLIMITED - own ? v + own : BOX_UNLIMITED;
 		}
 		if (getrlimit(res[l].res, &rl))
-			return eerr(err, errlen, "getrlimit(%s): %s",
+			return box_err(err, errlen, "getrlimit(%s): %s",
 				    res[l].name, strerror(errno));
 		/* Only ever lower a limit, soft and hard alike. */
 		orig = rl.rlim_max;
@@ -209,7 +199,7 @@ static int enforce_limits(const struct box_policy *p, char *err,
 		if (res[l].res == RLIMIT_CPU && v < orig && v + 1 < orig)
 			rl.rlim_max = v + 1;
 		if (setrlimit(res[l].res, &rl))
-			return eerr(err, errlen, "setrlimit(%s): %s",
+			return box_err(err, errlen, "setrlimit(%s): %s",
 				    res[l].name, strerror(errno));
 	}
 	return 0;
@@ -280,7 +270,7 @@ static int add_rule(struct ll *ll, const char *path, uint64_t access,
 		int e = errno;
 
 		close(fd);
-		return eerr(ll->err, ll->errlen, "landlock_add_rule(%s): %s",
+		return box_err(ll->err, ll->errlen, "landlock_add_rule(%s): %s",
 			    path, strerror(e));
 	}
 	close(fd);
@@ -378,7 +368,7 @@ static int enforce_landlock(const struct box_policy *p,
 		return 0;
 	abi = box_landlock_abi();
 	if (abi < 1)
-		return eerr(err, errlen,
+		return box_err(err, errlen,
 			    "Landlock is not available in this kernel: the path rules cannot be enforced");
 	/* Every right of this ABI is handled: what is not granted is denied. */
 	ll.handled = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;
@@ -391,7 +381,7 @@ static int enforce_landlock(const struct box_policy *p,
 	attr.handled_access_fs = ll.handled;
 	ll.fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (ll.fd < 0)
-		return eerr(err, errlen, "landlock_create_ruleset: %s",
+		return box_err(err, errlen, "landlock_create_ruleset: %s",
 			    strerror(errno));
 	for (i = 0; !ret && i < p->npaths; i++)
 		ret = grant(&ll, p->paths[i].path, rights(&ll, p->paths[i].acc),
@@ -412,10 +402,10 @@ static int enforce_landlock(const struct box_policy *p,
 			       LANDLOCK_ACCESS_FS_IOCTL_DEV, true);
 	/* Without privileges, Landlock requires no_new_privs. */
 	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		ret = eerr(err, errlen, "PR_SET_NO_NEW_PRIVS: %s",
+		ret = box_err(err, errlen, "PR_SET_NO_NEW_PRIVS: %s",
 			   strerror(errno));
 	if (!ret && syscall(SYS_landlock_restrict_self, ll.fd, 0))
-		ret = eerr(err, errlen, "landlock_restrict_self: %s",
+		ret = box_err(err, errlen, "landlock_restrict_self: %s",
 			   strerror(errno));
 	close(ll.fd);
 	return ret;

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "load.h"
 #include "load_plan.h"
 #include "mem.h"
@@ -70,16 +70,6 @@ struct ranges {
 	} map[8];
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static uint64_t random_u64(void)
 {
 	uint64_t v = 0;
@@ -107,54 +97,54 @@ static int open_elf(const char *path, const char *what, struct elf_file *f,
 
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0)
-		return fail(err, errlen, "%s%s: %s", what, path,
+		return box_err(err, errlen, "%s%s: %s", what, path,
 			    strerror(errno));
 	if (fstat(f->fd, &st)) {
-		fail(err, errlen, "%s%s: %s", what, path, strerror(errno));
+		box_err(err, errlen, "%s%s: %s", what, path, strerror(errno));
 		goto bad;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fail(err, errlen, "%s%s: not a regular file", what, path);
+		box_err(err, errlen, "%s%s: not a regular file", what, path);
 		goto bad;
 	}
 	/* execve's rule: some x bit, and our effective ids may use it */
 	if (!(st.st_mode & 0111) ||
 	    faccessat(AT_FDCWD, path, X_OK, AT_EACCESS)) {
-		fail(err, errlen, "%s%s: not executable (permission denied)",
+		box_err(err, errlen, "%s%s: not executable (permission denied)",
 		     what, path);
 		goto bad;
 	}
 	n = pread(f->fd, hdr, sizeof(hdr), 0);
 	if (n < 0) {
-		fail(err, errlen, "%s%s: %s", what, path, strerror(errno));
+		box_err(err, errlen, "%s%s: %s", what, path, strerror(errno));
 		goto bad;
 	}
 	if (box_check_ehdr(hdr, n, why, sizeof(why))) {
-		fail(err, errlen, "%s%s: %s", what, path, why);
+		box_err(err, errlen, "%s%s: %s", what, path, why);
 		goto bad;
 	}
 	memcpy(&eh, hdr, sizeof(eh));
 	phsize = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
 	if (eh.e_phoff > (uint64_t)st.st_size ||
 	    phsize > (uint64_t)st.st_size - eh.e_phoff) {
-		fail(err, errlen,
+		box_err(err, errlen,
 		     "%s%s: corrupt ELF header: program headers beyond the end of the file",
 		     what, path);
 		goto bad;
 	}
 	ph = malloc(phsize);
 	if (!ph) {
-		fail(err, errlen, "%s%s: out of memory", what, path);
+		box_err(err, errlen, "%s%s: out of memory", what, path);
 		goto bad;
 	}
 	if (pread(f->fd, ph, phsize, eh.e_phoff) != (ssize_t)phsize) {
-		fail(err, errlen, "%s%s: cannot read the program headers",
+		box_err(err, errlen, "%s%s: cannot read the program headers",
 		     what, path);
 		goto bad;
 	}
 	if (box_plan_segments(&eh, ph, st.st_size, &f->plan, why,
 			      sizeof(why))) {
-		fail(err, errlen, "%s%s: %s", what, path, why);
+		box_err(err, errlen, "%s%s: %s", what, path, why);
 		goto bad;
 	}
 	free(ph);
@@ -165,13 +155,13 @@ static int open_elf(const char *path, const char *what, struct elf_file *f,
 
 		if (pread(f->fd, f->interp, len, f->plan.interp_off) !=
 		    (ssize_t)len) {
-			fail(err, errlen, "%s%s: bad PT_INTERP: cannot read it",
+			box_err(err, errlen, "%s%s: bad PT_INTERP: cannot read it",
 			     what, path);
 			goto bad;
 		}
 		/* Linux: the path must end with its NUL, and have no other */
 		if (f->interp[len - 1] || strlen(f->interp) != len - 1) {
-			fail(err, errlen,
+			box_err(err, errlen,
 			     "%s%s: bad PT_INTERP: not a NUL-terminated path",
 			     what, path);
 			goto bad;
@@ -200,7 +190,7 @@ static int open_both(const char *path, struct elf_file *exe,
 	if (open_elf(exe->interp, what, interp, err, errlen))
 		goto bad;
 	if (interp->interp[0]) {
-		fail(err, errlen,
+		box_err(err, errlen,
 		     "%s: bad PT_INTERP: %s has a PT_INTERP of its own", path,
 		     exe->interp);
 		close(interp->fd);
@@ -228,7 +218,7 @@ int box_load_check_interp(const char *path, char *interp_out,
 	exe = malloc(sizeof(*exe));
 	interp = malloc(sizeof(*interp));
 	if (!exe || !interp) {
-		fail(err, errlen, "%s: out of memory", path);
+		box_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	ret = open_both(path, exe, interp, err, errlen);
@@ -305,7 +295,7 @@ static int reserve(const char *path, const struct box_plan *p,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 			 -1, 0);
 		if (m == MAP_FAILED)
-			return fail(err, errlen,
+			return box_err(err, errlen,
 				    "%s: cannot map its segments at %#llx-%#llx: %s",
 				    path, (unsigned long long)p->lo,
 				    (unsigned long long)p->hi,
@@ -333,7 +323,7 @@ static int reserve(const char *path, const struct box_plan *p,
 	m = mmap(NULL, span + a - BOX_PAGE, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
-		return fail(err, errlen, "%s: cannot reserve %llu bytes: %s",
+		return box_err(err, errlen, "%s: cannot reserve %llu bytes: %s",
 			    path, (unsigned long long)span, strerror(errno));
 	base = ((uint64_t)m + a - 1) & ~(a - 1);
 	if (base > (uint64_t)m)
@@ -392,10 +382,10 @@ static int map_segments(const char *path, const struct elf_file *f,
 	}
 	return 0;
 mapfail:
-	return fail(err, errlen, "%s: cannot map a segment: %s", path,
+	return box_err(err, errlen, "%s: cannot map a segment: %s", path,
 		    strerror(errno));
 toomany:
-	return fail(err, errlen, "%s: too many mappings", path);
+	return box_err(err, errlen, "%s: too many mappings", path);
 }
 
 static uint64_t stack_size(void)
@@ -470,7 +460,7 @@ int box_load(const char *path, const char *execfn, char *const argv[],
 	interp = malloc(sizeof(*interp));
 	r = calloc(1, sizeof(*r));
 	if (!exe || !interp || !r) {
-		fail(err, errlen, "%s: out of memory", path);
+		box_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	if (open_both(path, exe, interp, err, errlen))
@@ -499,7 +489,7 @@ int box_load(const char *path, const char *execfn, char *const argv[],
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
 		     -1, 0);
 	if (stack == MAP_FAILED) {
-		fail(err, errlen, "%s: cannot map a stack: %s", path,
+		box_err(err, errlen, "%s: cannot map a stack: %s", path,
 		     strerror(errno));
 		goto undo;
 	}
@@ -508,7 +498,7 @@ int box_load(const char *path, const char *execfn, char *const argv[],
 	if (add_range(r, (uint64_t)stack, top,
 		      PROT_READ | PROT_WRITE |
 			      (exe->plan.exec_stack ? PROT_EXEC : 0))) {
-		fail(err, errlen, "%s: too many mappings", path);
+		box_err(err, errlen, "%s: too many mappings", path);
 		goto undo;
 	}
 
@@ -545,7 +535,7 @@ int box_load(const char *path, const char *execfn, char *const argv[],
 #undef AUX
 
 	if (getrandom(random, sizeof(random), 0) != sizeof(random)) {
-		fail(err, errlen, "%s: getrandom: %s", path, strerror(errno));
+		box_err(err, errlen, "%s: getrandom: %s", path, strerror(errno));
 		goto undo;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -561,18 +551,18 @@ int box_load(const char *path, const char *execfn, char *const argv[],
 		char why[128];
 
 		snprintf(why, sizeof(why), "%s", err);
-		fail(err, errlen, "%s: %s", path, why);
+		box_err(err, errlen, "%s: %s", path, why);
 		goto undo;
 	}
 
 	if (add_vdso(r)) {
-		fail(err, errlen, "%s: cannot record the vDSO", path);
+		box_err(err, errlen, "%s: cannot record the vDSO", path);
 		goto undo;
 	}
 	qsort(r->r, r->n, sizeof(r->r[0]), cmp_range);
 	for (i = 0; i < r->n; i++)
 		if (box_mem_add(mem, r->r[i].lo, r->r[i].hi, r->r[i].prot)) {
-			fail(err, errlen, "%s: cannot record %#llx-%#llx",
+			box_err(err, errlen, "%s: cannot record %#llx-%#llx",
 			     path, (unsigned long long)r->r[i].lo,
 			     (unsigned long long)r->r[i].hi);
 			goto undo;

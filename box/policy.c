@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "policy-int.h"
 
+/* A reason that names the policy file and line (none: the command line). */
 static int perr(char *err, size_t errlen, const char *file, int line,
 		const char *fmt, ...)
 {
@@ -30,7 +32,7 @@ static int perr(char *err, size_t errlen, const char *file, int line,
 	if (n < 0 || (size_t)n >= errlen)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - n, fmt, ap);
+	box_verr(err + n, errlen - n, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../../box/err.c"
 #include "../../box/policy.c"
 #include "../../box/policy-names.c"
 #include "../../box/policy-decide.c"

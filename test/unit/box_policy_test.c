@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../../box/err.c"
 #include "../../box/policy.c"
 #include "../../box/policy-names.c"
 #include "../../box/policy-decide.c"

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../../box/err.c"
 #include "../../box/policy.c"
 #include "../../box/policy-names.c"
 #include "../../box/policy-decide.c"
