@@ -308,7 +308,7 @@ $(B)/bin/box-proc-static: test/load/box-proc.c
 
 # Threads and CLONE_VM children (test/load/box-thr*.c), static and
 # dynamic, for itest-box-thread's comparisons with native runs.
-BOX_THR_NAMES := box-thr box-thr-race box-thr-vfork
+BOX_THR_NAMES := box-thr box-thr-race box-thr-vfork box-robust
 BOX_THR_DYN := $(addprefix $(B)/bin/,$(BOX_THR_NAMES))
 progs: $(BOX_THR_DYN) $(addsuffix -static,$(BOX_THR_DYN))
 # libgcc_s named outright: pthread_exit dlopens it to unwind, and the

@@ -413,6 +413,8 @@ static long emul(struct box_ctx *c)
 		box_self()->robust_head = c->a[0];
 		box_self()->robust_len = c->a[1];
 		return 0;
+	case SYS_get_robust_list:
+		return box_get_robust_list(c);
 	case SYS_personality:
 		if ((uint32_t)c->a[0] == 0xffffffffu || c->a[0] == 0)
 			return dune_sys6(SYS_personality, c->a[0], 0, 0, 0, 0,

@@ -292,6 +292,7 @@ static const struct box_sysent tab[] = {
 	MEM(msync, V, V, V),
 	EMUL(arch_prctl, V, SP),
 	EMUL(set_robust_list, V, V),
+	EMUL(get_robust_list, V, V, V),
 	EMUL(set_tid_address, SP),
 	EMUL(personality, V),
 
@@ -324,7 +325,6 @@ static const struct box_sysent tab[] = {
 	REFUSE(mbind),
 	REFUSE(move_pages),
 	REFUSE(migrate_pages),
-	REFUSE(get_robust_list),
 	REFUSE(kexec_load),
 	REFUSE(kexec_file_load),
 	REFUSE(iopl),

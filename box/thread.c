@@ -123,6 +123,8 @@ void box_thread_after_fork(void)
 	memcpy(&mem_lock, &fresh, sizeof(mem_lock));
 	box_self()->lock_held = 0;
 	box_self()->kind = KIND_MAIN;
+	/* Linux's fork child has no robust list (glibc registers anew) */
+	box_self()->robust_head = 0;
 	others = 0;
 	ending = 0;
 }
@@ -457,6 +459,7 @@ void box_thread_exit(struct box_ctx *c)
 	int code = c->a[0] & 0xff;
 
 	box_unlock();
+	box_robust_exit();
 	switch (t->kind) {
 	case KIND_VFORK:
 		/* Linux clears its child tid: it was given the pointer */
@@ -485,6 +488,8 @@ void box_thread_end(int status)
 	struct box_thread *t = box_self();
 
 	box_unlock();
+	/* natively each thread walks its own list as it dies */
+	box_robust_exit();
 	if (t->kind == KIND_VFORK) {
 		/* its own process: end just that */
 		if (status & 0x7f)

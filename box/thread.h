@@ -61,6 +61,15 @@ void box_thread_gate(void);
 bool box_thread_is_vfork_child(void);
 void box_thread_after_fork(void);
 
+/*
+ * box/robust.c: the calling sandbox thread dies or execs: its robust
+ * futex list (set_robust_list) is walked as Linux's exit_robust_list
+ * walks it, once.  Called without the memory lock.
+ */
+void box_robust_exit(void);
+/* get_robust_list of the calling thread (pid 0 or its own tid). */
+long box_get_robust_list(struct box_ctx *c);
+
 void box_lock_read(void);
 void box_lock_write(void);
 void box_unlock(void);

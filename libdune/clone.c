@@ -412,7 +412,8 @@ static bool read_guest(void *dst, uint64_t src, size_t n)
 {
 	struct iovec local = { dst, n }, remote = { (void *)src, n };
 
-	return dune_sys6(SYS_process_vm_readv, dune_sys0(SYS_getpid),
+	/* our tid: the group leader may have exited (dune_vm_read) */
+	return dune_sys6(SYS_process_vm_readv, dune_sys0(SYS_gettid),
 			 (long)&local, 1, (long)&remote, 1, 0) == (long)n;
 }
 

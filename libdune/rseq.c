@@ -68,8 +68,14 @@ static bool guest_rw(uint64_t addr, void *buf, size_t n, bool write)
 {
 	struct iovec local = { buf, n }, remote = { (void *)addr, n };
 
+	/*
+	 * Our tid, not the pid: once the main thread has exited, the pid
+	 * names a task without mm and the call fails (ESRCH), which the
+	 * fixup would take for a bad area and kill the process with
+	 * SIGSEGV (dune_vm_read).
+	 */
 	return dune_sys6(write ? SYS_process_vm_writev : SYS_process_vm_readv,
-			 dune_sys0(SYS_getpid), (long)&local, 1, (long)&remote,
+			 dune_sys0(SYS_gettid), (long)&local, 1, (long)&remote,
 			 1, 0) == (long)n;
 }
 

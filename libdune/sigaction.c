@@ -114,10 +114,17 @@ static void set_mask(uint64_t m)
 	dune_sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, sizeof(m));
 }
 
+/*
+ * process_vm_readv/writev name this thread (gettid), never the process
+ * (getpid): the pid is looked up as a task, and once the thread group
+ * leader has exited (the main thread's pthread_exit) it has no mm, so
+ * the call would fail with ESRCH for every other thread.  The same in
+ * clone.c, rseq.c and vsyscall.c.
+ */
 long dune_vm_read(void *dst, uint64_t src, size_t n)
 {
 	struct iovec l = { dst, n }, r = { (void *)src, n };
-	long got = dune_sys6(SYS_process_vm_readv, dune_sys0(SYS_getpid),
+	long got = dune_sys6(SYS_process_vm_readv, dune_sys0(SYS_gettid),
 			     (long)&l, 1, (long)&r, 1, 0);
 
 	return got == (long)n ? 0 : -EFAULT;
@@ -126,7 +133,7 @@ long dune_vm_read(void *dst, uint64_t src, size_t n)
 long dune_vm_write(uint64_t dst, const void *src, size_t n)
 {
 	struct iovec l = { (void *)src, n }, r = { (void *)dst, n };
-	long put = dune_sys6(SYS_process_vm_writev, dune_sys0(SYS_getpid),
+	long put = dune_sys6(SYS_process_vm_writev, dune_sys0(SYS_gettid),
 			     (long)&l, 1, (long)&r, 1, 0);
 
 	return put == (long)n ? 0 : -EFAULT;

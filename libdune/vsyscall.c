@@ -108,7 +108,8 @@ static bool read_guest_u64(uint64_t addr, uint64_t *v)
 {
 	struct iovec local = { v, 8 }, remote = { (void *)addr, 8 };
 
-	return dune_sys6(SYS_process_vm_readv, dune_sys0(SYS_getpid),
+	/* our tid: the group leader may have exited (dune_vm_read) */
+	return dune_sys6(SYS_process_vm_readv, dune_sys0(SYS_gettid),
 			 (long)&local, 1, (long)&remote, 1, 0) == 8;
 }
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,74 @@ static int t_mainexit(void)
 	pthread_exit(NULL);
 }
 
+static void *hello(void *arg)
+{
+	printf("a new thread runs\n");
+	return arg;
+}
+
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	got_usr1 = sig;
+}
+
+/* The main thread is a zombie: its exit is complete. */
+static void wait_main_gone(void)
+{
+	char buf[256], *p;
+	FILE *f;
+
+	for (;;) {
+		f = fopen("/proc/self/stat", "r");
+		if (!f || !fgets(buf, sizeof(buf), f)) {
+			printf("cannot read /proc/self/stat\n");
+			exit(71);
+		}
+		fclose(f);
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return;
+		sched_yield();
+	}
+}
+
+static void *after_main(void *arg)
+{
+	struct sigaction sa;
+	pthread_t t;
+	void *ret;
+	int r;
+
+	printf("join main: %d\n", pthread_join(*(pthread_t *)arg, NULL));
+	wait_main_gone();
+	/* calls that read the caller's memory through Linux (libdune) */
+	start(&t, NULL, hello, (void *)7l);
+	r = pthread_join(t, &ret);
+	printf("join: %d, returned %ld\n", r, (long)ret);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	printf("sigaction: %d\n", sigaction(SIGUSR1, &sa, NULL));
+	raise(SIGUSR1);
+	printf("handler ran: %s\n", got_usr1 == SIGUSR1 ? "yes" : "no");
+	return NULL;
+}
+
+/*
+ * pthread_exit from main, then the other thread joins it, waits until
+ * its exit is complete and makes a thread, a signal action, a signal.
+ */
+static int t_mainexit_after(void)
+{
+	static pthread_t main_thread;
+	pthread_t t;
+
+	main_thread = pthread_self();
+	start(&t, NULL, after_main, &main_thread);
+	pthread_exit(NULL);
+}
+
 static pid_t tids[NT];
 
 static void *tid_worker(void *arg)
@@ -278,6 +347,7 @@ int main(int argc, char **argv)
 	} cases[] = {
 		{ "sum", t_sum }, { "pingpong", t_pingpong }, { "tls", t_tls },
 		{ "exitgroup", t_exitgroup }, { "mainexit", t_mainexit },
+		{ "mainexit-after", t_mainexit_after },
 		{ "gettid", t_gettid }, { "detached", t_detached },
 		{ "mainreturn", t_mainreturn }, { "errors", t_errors },
 	};

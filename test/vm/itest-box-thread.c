@@ -44,6 +44,9 @@ static void test_sum(void) { thr_case("sum"); }
 static void test_pingpong(void) { thr_case("pingpong"); }
 static void test_tls(void) { thr_case("tls"); }
 static void test_exit_group(void) { thr_case("exitgroup"); }
+static void test_main_exit(void) { thr_case("mainexit"); }
+/* ... then, the main thread gone, calls libdune reads memory for */
+static void test_main_exit_after(void) { thr_case("mainexit-after"); }
 static void test_gettid(void) { thr_case("gettid"); }
 static void test_detached(void) { thr_case("detached"); }
 static void test_main_return(void) { thr_case("mainreturn"); }
@@ -124,11 +127,8 @@ static const struct itest tests[] = {
 	{ "pingpong", test_pingpong },
 	{ "tls", test_tls },
 	{ "exit_group", test_exit_group },
-	/*
-	 * Not run: box-thr mainexit (the main thread's pthread_exit while
-	 * a worker runs) dies of SIGSEGV under dune-box on 6.1 once
-	 * libgcc_s is present; docs/sandbox.md, "Not yet".
-	 */
+	{ "main_exit", test_main_exit },
+	{ "main_exit_after", test_main_exit_after },
 	{ "gettid", test_gettid },
 	{ "detached", test_detached },
 	{ "main_return", test_main_return },
