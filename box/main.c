@@ -24,6 +24,7 @@
 #include "load.h"
 #include "mem.h"
 #include "monitor.h"
+#include "ownfd.h"
 #include "policy.h"
 #include "proc.h"
 
@@ -183,6 +184,12 @@ int main(int argc, char **argv)
 	if (!pol)
 		die(EXIT_USAGE, "%s", err);
 	mo.log_fd = open_log(o.log);
+	/*
+	 * High, where the program's own fds never go, before the rlimits
+	 * of the policy lower the ceiling (box/ownfd.c).
+	 */
+	if (mo.log_fd > 2)
+		mo.log_fd = box_fd_own(mo.log_fd, NULL);
 	mo.stats = o.stats;
 	mo.quiet = o.quiet;
 	mo.kill_on_deny = o.kill_on_deny;
