@@ -127,6 +127,22 @@ bool box_fd_hidden(long fd)
 	       dune_fdguard_has((int)fd);
 }
 
+/* The lowest hidden fd at or above @lo, or -1. */
+static long next_hidden(long lo)
+{
+	long best = dune_fdguard_next(lo, DUNE_FDGUARD_MAX - 1), p;
+	int i;
+
+	if (dune_proc.dev_fd >= lo && (best < 0 || dune_proc.dev_fd < best))
+		best = dune_proc.dev_fd;
+	for (i = 0; i < MAX_OWN; i++) {
+		p = __atomic_load_n(&own[i].fd1, __ATOMIC_ACQUIRE) - 1;
+		if (p >= lo && (best < 0 || p < best))
+			best = p;
+	}
+	return best;
+}
+
 /* ---- before the call ---- */
 
 /* The program dup2s onto one of ours: move ours out of the way. */
@@ -283,9 +299,9 @@ static bool select_names_ours(const struct box_ctx *c)
 
 		if (!set)
 			continue;
-		for (fd = 0; fd < nfds; fd++)
-			if ((set[fd / 64] >> (fd % 64) & 1) &&
-			    box_fd_hidden(fd))
+		for (fd = next_hidden(0); fd >= 0 && fd < nfds;
+		     fd = next_hidden(fd + 1))
+			if (set[fd / 64] >> (fd % 64) & 1)
 				return true;
 	}
 	return false;

@@ -492,6 +492,13 @@ long box_exec(struct box_ctx *c)
 	 * memory call for good (thread.c).
 	 */
 	box_unlock();
+	/*
+	 * A vfork child has a table of its own but the parent's memory:
+	 * the memfd's number must not stay hidden in the parent's view
+	 * once the child's exec has taken the memfd away.
+	 */
+	if (box_thread_is_vfork_child())
+		box_fd_disown(memfd);
 	r = sys(SYS_execve, (uint64_t)box_proc_self_path(), (uint64_t)eargv,
 		(uint64_t)eenvp, 0, 0);
 	/* still here: nothing happened to the process */
