@@ -148,7 +148,12 @@ static void attack(void)
 			printf("fd %d: poll = %ld revents %#x\n", fd, r,
 			       pfd.revents);
 		}
-		if (fd < FD_SETSIZE) {
+		/*
+		 * select ignores bits at or above the fd table's size
+		 * (max_select_fd), which the monitor's high fds enlarge:
+		 * only numbers below the smallest table (64) are compared.
+		 */
+		if (fd < 64) {
 			FD_ZERO(&set);
 			FD_SET(fd, &set);
 			tv.tv_sec = tv.tv_usec = 0;
@@ -202,8 +207,7 @@ static void attack(void)
 	printf("close_range(3, ~0): %ld\n", r);
 	printf("attack: %s\n", bad ? "some numbers were not closed" :
 	       "every other number behaves as a closed fd");
-	printf("dup2 onto the first free number worked: %s\n",
-	       first == 3 ? "yes" : "no");
+	printf("the first number dup2 worked onto: %d\n", first);
 	fflush(stdout);
 }
 
