@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	 * of the policy lower the ceiling (box/ownfd.c).
 	 */
 	if (mo.log_fd > 2)
-		mo.log_fd = box_fd_own(mo.log_fd, NULL);
+		mo.log_fd = box_fd_high(mo.log_fd);
 	mo.stats = o.stats;
 	mo.quiet = o.quiet;
 	mo.kill_on_deny = o.kill_on_deny;

@@ -80,19 +80,23 @@ static int slot_of(long fd)
 	return -1;
 }
 
-int box_fd_own(int fd, int *owner)
+int box_fd_high(int fd)
+{
+	return fd < 0 ? fd : (int)dune_fd_move_high(fd);
+}
+
+void box_fd_own(int fd, int *owner)
 {
 	struct stat st;
 	int i;
 
 	if (fd < 0)
-		return fd;
+		return;
 	i = slot_of(fd);
-	if (i >= 0) {		/* ours already (moved high before) */
+	if (i >= 0) {		/* ours already */
 		own[i].owner = owner;
-		return fd;
+		return;
 	}
-	fd = dune_fd_move_high(fd);
 	if (sys(SYS_fstat, fd, (uint64_t)&st, 0, 0, 0))
 		memset(&st, 0, sizeof(st));
 	for (i = 0; i < MAX_OWN; i++) {
@@ -106,9 +110,9 @@ int box_fd_own(int fd, int *owner)
 		if (__atomic_compare_exchange_n(&own[i].fd1, &zero, fd + 1,
 						false, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED))
-			return fd;
+			return;
 	}
-	return fd;	/* not expected: at most a log and an exec per thread */
+	/* not expected: a log and an exec per thread at most */
 }
 
 void box_fd_disown(int fd)

@@ -12,13 +12,19 @@
 struct box_ctx;
 
 /*
- * Take @fd as the monitor's: moved above the numbers a program uses
- * (as libdune's own, libdune/fdguard.c) and hidden from then on; the fd
- * it has now.  With @owner, a dup2 onto it moves it once more and
- * *owner follows; without, such a dup2 fails with EBUSY (a short-lived
- * fd, as the kernel's own race with open).
+ * @fd moved above the numbers a program uses (as libdune's own,
+ * libdune/fdguard.c); the fd it has now (@fd itself if it is high
+ * already or there is no room up there).
  */
-int box_fd_own(int fd, int *owner);
+int box_fd_high(int fd);
+/*
+ * Take @fd as the monitor's, hidden from then on; box_fd_high first
+ * keeps the program's numbering native.  With @owner, a dup2 onto it
+ * moves it to another high number and *owner follows; without, such a
+ * dup2 fails with EBUSY (a short-lived fd, as the kernel's own race
+ * with open).
+ */
+void box_fd_own(int fd, int *owner);
 /* No longer the monitor's (before it is closed or handed on). */
 void box_fd_disown(int fd);
 /* Is @fd the monitor's or libdune's (the program must not see it)? */

@@ -449,7 +449,8 @@ long box_exec(struct box_ctx *c)
 	 * program's fds are numbered as natively; not close-on-exec: the
 	 * new dune-box reads it (and closes it before the program runs).
 	 */
-	memfd = box_fd_own(memfd, NULL);
+	memfd = box_fd_high(memfd);
+	box_fd_own(memfd, NULL);
 	sys(SYS_fcntl, memfd, F_SETFD, 0, 0, 0);
 	memset(&wr, 0, sizeof(wr));
 	wr.fd = memfd;
