@@ -55,7 +55,8 @@
 
 #define MAX_OWN 8
 
-/* fd + 1 (0: a free slot); the file, to know it when reopened. */
+/* fd + 1 (0: a free slot, -1: being filled); the file, to know it
+ * when reopened. */
 static struct own {
 	int fd1;
 	int *owner;
@@ -102,15 +103,16 @@ void box_fd_own(int fd, int *owner)
 	for (i = 0; i < MAX_OWN; i++) {
 		int zero = 0;
 
-		if (__atomic_load_n(&own[i].fd1, __ATOMIC_RELAXED))
+		/* claimed (-1) while it is filled: threads exec at once */
+		if (!__atomic_compare_exchange_n(&own[i].fd1, &zero, -1, false,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
 			continue;
 		own[i].owner = owner;
 		own[i].dev = st.st_dev;
 		own[i].ino = st.st_ino;
-		if (__atomic_compare_exchange_n(&own[i].fd1, &zero, fd + 1,
-						false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
-			return;
+		__atomic_store_n(&own[i].fd1, fd + 1, __ATOMIC_RELEASE);
+		return;
 	}
 	/* not expected: a log and an exec per thread at most */
 }
@@ -420,7 +422,7 @@ static bool reopened_ours(struct box_ctx *c, long fd)
 	if (sys(SYS_fstat, fd, (uint64_t)&st, 0, 0, 0))
 		return false;
 	for (i = 0; i < MAX_OWN; i++)
-		if (__atomic_load_n(&own[i].fd1, __ATOMIC_ACQUIRE) &&
+		if (__atomic_load_n(&own[i].fd1, __ATOMIC_ACQUIRE) > 0 &&
 		    own[i].dev == st.st_dev && own[i].ino == st.st_ino)
 			break;
 	if (i == MAX_OWN)
