@@ -297,6 +297,16 @@ $(B)/bin/box-ends-static: test/load/box-ends.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@
 
+# The program's view of its fds (test/load/box-fds.c), static and
+# dynamic, for itest-box-fds: the monitor's fds hidden.
+progs: $(B)/bin/box-fds $(B)/bin/box-fds-static
+$(B)/bin/box-fds: test/load/box-fds.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+$(B)/bin/box-fds-static: test/load/box-fds.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@
+
 # Processes (fork, vfork, exec), static and dynamic, for itest-box-proc.
 progs: $(B)/bin/box-proc $(B)/bin/box-proc-static
 $(B)/bin/box-proc: test/load/box-proc.c

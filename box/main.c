@@ -24,6 +24,7 @@
 #include "load.h"
 #include "mem.h"
 #include "monitor.h"
+#include "ownfd.h"
 #include "policy.h"
 #include "proc.h"
 
@@ -216,6 +217,12 @@ int main(int argc, char **argv)
 	 * rules, which need not allow either.
 	 */
 	log_fd = open_log(o.log);
+	/*
+	 * High, where the program's own fds never go, before the rlimits
+	 * of the policy lower the ceiling (box/ownfd.c).
+	 */
+	if (log_fd > 2)
+		log_fd = box_fd_high(log_fd);
 	mem = load_prepared(prog, prog, o.argv, environ, &img, EXIT_USAGE, "");
 	exec_files[nexec++] = prog;
 	if (interp[0])

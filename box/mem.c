@@ -200,10 +200,22 @@ void box_mem_range(const struct box_mem *m, unsigned int i, uint64_t *lo,
 	*prot = m->r[i].prot;
 }
 
+/* A leaf of the clone: supervisor-only, whatever pgroot said. */
+static int leaf_supervisor(const void *arg, ptent_t *pte, void *va)
+{
+	*pte &= ~(ptent_t)PTE_U;
+	return 0;
+}
+
 /*
- * pgroot maps every window read/write/execute for the supervisor only:
- * its clone is the monitor's memory as ring 3 must see it (nothing);
- * then each owned range is opened with its prot.
+ * pgroot maps every window read/write/execute for the supervisor only
+ * (dune_init(false)); its clone is the monitor's memory as ring 3 must
+ * see it (nothing); then each owned range is opened with its prot.  The
+ * clone's leaves lose PTE_U first, so that this holds whatever mode
+ * libdune was entered in: a pgroot made user-accessible by
+ * dune_init(true) would otherwise give ring 3 the whole monitor
+ * (SDM 4.6: a leaf's U/S bit decides for a user-mode access).  The root
+ * is loaded only after this, so no TLB holds the old entries.
  */
 int box_mem_build_root(struct box_mem *m)
 {
@@ -215,6 +227,7 @@ int box_mem_build_root(struct box_mem *m)
 	m->root = dune_vm_clone(pgroot);
 	if (!m->root)
 		return -ENOMEM;
+	dune_vm_page_walk(m->root, VA_START, VA_END, leaf_supervisor, NULL);
 	for (i = 0; i < m->n; i++) {
 		r = reflect(m, m->r[i].lo, m->r[i].hi, m->r[i].prot);
 		if (r) {

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 
 #include "monitor-int.h"
+#include "ownfd.h"
 #include "proc.h"
 #include "sig.h"
 #include "thread.h"
@@ -593,6 +594,13 @@ static void monitor_call(struct dune_tf *tf)
 		return;
 	}
 	count(c->nr, 0);
+	if (box_fd_call(c)) {
+		/* it named a monitor fd: the closed fd's answer (ownfd.c) */
+		box_unlock();
+		box_log_call(c);
+		tf->rax = c->ret;
+		return;
+	}
 	if (c->e->kind == BK_MEM) {
 		box_lock_write();
 		c->ret = box_mem_call(c);
@@ -614,6 +622,7 @@ static void monitor_call(struct dune_tf *tf)
 	box_unlock();
 	if (c->nr == SYS_open || c->nr == SYS_openat || c->nr == SYS_creat)
 		c->ret = opened(c, c->ret);
+	c->ret = box_fd_after(c, c->ret);
 	if (c->refusal) {
 		/* an emulated call the monitor refused after all */
 		c->d.verdict = BOX_DENY;

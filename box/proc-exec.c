@@ -33,6 +33,7 @@
 
 #include "load.h"
 #include "monitor-int.h"
+#include "ownfd.h"
 #include "proc.h"
 #include "thread.h"
 #include "proc-state.h"
@@ -443,6 +444,14 @@ long box_exec(struct box_ctx *c)
 		    MFD_ALLOW_SEALING, 0, 0, 0);
 	if (memfd < 0)
 		return memfd;
+	/*
+	 * Out of ring 3's sight and reach (ownfd.c), high so that the new
+	 * program's fds are numbered as natively; not close-on-exec: the
+	 * new dune-box reads it (and closes it before the program runs).
+	 */
+	memfd = box_fd_high(memfd);
+	box_fd_own(memfd, NULL);
+	sys(SYS_fcntl, memfd, F_SETFD, 0, 0, 0);
 	memset(&wr, 0, sizeof(wr));
 	wr.fd = memfd;
 	r = write_state(&wr, argc, argv, envc, envp, ptrs);
@@ -468,6 +477,7 @@ long box_exec(struct box_ctx *c)
 	if (!r)
 		r = sys(SYS_lseek, memfd, 0, SEEK_SET, 0, 0);
 	if (r) {
+		box_fd_disown(memfd);
 		sys(SYS_close, memfd, 0, 0, 0, 0);
 		return r;
 	}
@@ -483,11 +493,19 @@ long box_exec(struct box_ctx *c)
 	 * memory call for good (thread.c).
 	 */
 	box_unlock();
+	/*
+	 * A vfork child has a table of its own but the parent's memory:
+	 * the memfd's number must not stay hidden in the parent's view
+	 * once the child's exec has taken the memfd away.
+	 */
+	if (box_thread_is_vfork_child())
+		box_fd_disown(memfd);
 	r = sys(SYS_execve, (uint64_t)box_proc_self_path(), (uint64_t)eargv,
 		(uint64_t)eenvp, 0, 0);
 	/* still here: nothing happened to the process */
 	if (logfl >= 0)
 		sys(SYS_fcntl, box_mon.o.log_fd, F_SETFD, logfl, 0, 0);
+	box_fd_disown(memfd);
 	sys(SYS_close, memfd, 0, 0, 0, 0);
 	c->refusal = "re-executing dune-box failed";
 	return r;

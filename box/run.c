@@ -23,6 +23,7 @@
 
 #include "load.h"
 #include "monitor-int.h"
+#include "ownfd.h"
 #include "thread.h"
 #include "sig.h"
 #include "../libdune/internal.h"
@@ -160,6 +161,12 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 	}
 	box_mon.pol = pol;
 	box_mon.o = o ? *o : defaults;
+	/*
+	 * --log FILE's fd is the monitor's, out of the program's sight
+	 * (dune-box moved it high when it opened it: main.c)
+	 */
+	if (box_mon.o.log_fd > 2)
+		box_fd_own(box_mon.o.log_fd, &box_mon.o.log_fd);
 	if (dune_enter())
 		return -errno;
 	r = box_mem_build_root(mem);

@@ -39,6 +39,23 @@ int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm)
 	return 0;
 }
 
+/* The clone's "leaves": fake_root's nonzero entries, before mprotect. */
+static int walks;
+
+int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va,
+		      page_walk_cb cb, const void *arg)
+{
+	unsigned int i;
+
+	ck_assert_ptr_eq(root, fake_root);
+	ck_assert_int_eq(ncalls, 0);	/* before the owned ranges open */
+	walks++;
+	for (i = 0; i < 512; i++)
+		if (fake_root[i])
+			cb(arg, &fake_root[i], (void *)(i * 4096ul));
+	return 0;
+}
+
 #define RW (PROT_READ | PROT_WRITE)
 #define RX (PROT_READ | PROT_EXEC)
 
@@ -161,7 +178,13 @@ START_TEST(root_reflects)
 	box_mem_add(m, 0x10000, 0x20000, RW);
 	box_mem_add(m, 0x30000, 0x31000, RX);
 	ck_assert_int_eq(ncalls, 0);	/* no root yet */
+	/* a user-accessible pgroot (dune_init(true)): the clone is not */
+	fake_root[3] = PTE_P | PTE_W | PTE_U;
+	fake_root[9] = PTE_P | PTE_U | PTE_PS;
 	ck_assert_int_eq(box_mem_build_root(m), 0);
+	ck_assert_int_eq(walks, 1);
+	ck_assert_uint_eq(fake_root[3], PTE_P | PTE_W);
+	ck_assert_uint_eq(fake_root[9], PTE_P | PTE_PS);
 	ck_assert_ptr_eq(box_mem_root(m), fake_root);
 	ck_assert_int_eq(clones, 1);
 	ck_assert_int_eq(ncalls, 2);

@@ -40,6 +40,8 @@ static inline void run(char *const argv[], struct result *r)
 	if (pid == 0) {
 		fd = open("/dev/null", O_RDONLY);
 		dup2(fd, 0);
+		if (fd > 2)
+			close(fd);	/* the program gets 0, 1, 2 and no more */
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
