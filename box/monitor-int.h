@@ -38,6 +38,7 @@ struct box_ctx {
 	struct msghdr msg;
 	uint64_t msg_user;	/* the sandbox's msghdr (recvmsg copy-back) */
 	uint64_t pselect_arg[2];
+	struct sigevent sev;	/* timer_create's (timer.c) */
 	struct box_decision d;
 	const char *refusal;	/* the monitor's own reason, if it refused */
 	long ret;

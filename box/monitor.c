@@ -31,6 +31,7 @@
 #include "proc.h"
 #include "sig.h"
 #include "thread.h"
+#include "timer.h"
 
 struct box_mon box_mon;
 struct box_thread box_main_thread;
@@ -355,6 +356,8 @@ static int check_args(struct box_ctx *c)
 		return check_select(c);
 	case SYS_prctl:
 		return check_prctl(c);
+	case SYS_timer_create:
+		return box_timer_check(c);
 	case SYS_set_tid_address:
 		return check_buf(c->a[0], sizeof(int), PROT_READ | PROT_WRITE,
 				 1);

@@ -214,6 +214,13 @@ static const struct box_sysent tab[] = {
 	PASS(setitimer, V, OINF(struct itimerval), OOUTF(struct itimerval)),
 	PASS(alarm, V),
 	PASS(times, OOUTF(struct tms)),
+	/* POSIX timers: the sigevent is copied and checked (timer.c) */
+	PASS(timer_create, V, SP, OUTF(int)),
+	PASS(timer_settime, V, V, INF(struct itimerspec),
+	     OOUTF(struct itimerspec)),
+	PASS(timer_gettime, V, OUTF(struct itimerspec)),
+	PASS(timer_getoverrun, V),
+	PASS(timer_delete, V),
 
 	/* process */
 	EMUL(exit, V),
