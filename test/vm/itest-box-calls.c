@@ -46,8 +46,17 @@ static void test_timers(void)
 	cases("box-calls-timer", list);
 }
 
+/* /proc/self/exe's stat and access, /proc/self/comm (box/selfexe.c). */
+static void test_self(void)
+{
+	static const char *const list[] = { "stat", "comm", NULL };
+
+	cases("box-calls-self", list);
+}
+
 static const struct itest tests[] = {
 	{ "timers", test_timers },
+	{ "self", test_self },
 };
 
 ITEST_MAIN(tests)
