@@ -27,6 +27,7 @@
 #include <asm/termbits.h>
 #include <fcntl.h>
 
+#include "calls.h"
 #include "monitor-int.h"
 #include "proc.h"
 #include "sig.h"
@@ -358,6 +359,11 @@ static int check_args(struct box_ctx *c)
 		return check_prctl(c);
 	case SYS_timer_create:
 		return box_timer_check(c);
+	case SYS_capget:
+	case SYS_capset:
+	case SYS_adjtimex:
+	case SYS_clock_adjtime:
+		return box_calls_check(c);
 	case SYS_set_tid_address:
 		return check_buf(c->a[0], sizeof(int), PROT_READ | PROT_WRITE,
 				 1);
@@ -525,6 +531,7 @@ static const char *refusal_reason(long nr)
 {
 	switch (nr) {
 	case SYS_shmat:
+	case SYS_memfd_secret:
 		return "not supported by the monitor yet";
 	}
 	return "would break the sandbox's isolation";
@@ -624,6 +631,7 @@ static void monitor_call(struct dune_tf *tf)
 		tf->rax = c->ret;
 		return;
 	}
+	box_calls_done(c);	/* capget, adjtimex: their copies back */
 	/* recvmsg: what Linux wrote into our copy of the header */
 	if (c->nr == SYS_recvmsg && c->ret >= 0) {
 		struct msghdr *u = (struct msghdr *)c->msg_user;

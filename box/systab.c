@@ -176,6 +176,8 @@ static const struct box_sysent tab[] = {
 	PASS(epoll_ctl, F, V, F, OINF(struct epoll_event)),
 	PASS(epoll_wait, F, OUTN(2, struct epoll_event), V, V),
 	PASS(epoll_pwait, F, OUTN(2, struct epoll_event), V, V, OIN(5), V),
+	PASS(epoll_pwait2, F, OUTN(2, struct epoll_event), V,
+	     OINF(struct timespec), OIN(5), V),
 	PASS(eventfd, V),
 	PASS(eventfd2, V, V),
 	PASS(timerfd_create, V, V),
@@ -221,6 +223,9 @@ static const struct box_sysent tab[] = {
 	PASS(timer_gettime, V, OUTF(struct itimerspec)),
 	PASS(timer_getoverrun, V),
 	PASS(timer_delete, V),
+	/* read-only: a struct timex that sets nothing (calls.c) */
+	PASS(adjtimex, SP),
+	PASS(clock_adjtime, V, SP),
 
 	/* process */
 	EMUL(exit, V),
@@ -270,6 +275,14 @@ static const struct box_sysent tab[] = {
 	PASS(sched_get_priority_max, V),
 	PASS(sched_get_priority_min, V),
 	PASS(getcpu, OOUTF(unsigned int), OOUTF(unsigned int), V),
+	PASS(ioprio_get, V, V),
+	PASS(ioprio_set, V, V, V),
+	/* the data's length follows the header's version (calls.c) */
+	PASS(capget, SP, SP),
+	PASS(capset, SP, SP),
+	PASS(pidfd_open, V, V),
+	PASS(pidfd_send_signal, F, V, OINF(siginfo_t), V),
+	PASS(process_mrelease, F, V),
 	PASS(getrandom, OUT(1), V, V),
 	PASS(membarrier, V, V, V),
 	PASS(futex, SP, V, V, SP, SP, V),
@@ -336,6 +349,12 @@ static const struct box_sysent tab[] = {
 	REFUSE(kexec_file_load),
 	REFUSE(iopl),
 	REFUSE(ioperm),
+	/* a file handle opens a file without its path: Landlock's rules
+	 * and the policy's paths would not apply */
+	REFUSE(name_to_handle_at),
+	REFUSE(open_by_handle_at),
+	/* pages taken out of the kernel's direct map; not reflected */
+	REFUSE(memfd_secret),
 };
 
 const unsigned int box_systab_size = sizeof(tab) / sizeof(tab[0]);

@@ -54,9 +54,19 @@ static void test_self(void)
 	cases("box-calls-self", list);
 }
 
+/* capget/capset, adjtimex, epoll_pwait2, pidfd_*, ioprio_* (calls.c). */
+static void test_misc(void)
+{
+	static const char *const list[] = { "ioprio", "caps", "timex",
+					     "epoll", "pidfd", NULL };
+
+	cases("box-calls-misc", list);
+}
+
 static const struct itest tests[] = {
 	{ "timers", test_timers },
 	{ "self", test_self },
+	{ "misc", test_misc },
 };
 
 ITEST_MAIN(tests)
