@@ -87,6 +87,8 @@ static int t_tid(void)
 	sev._sigev_un._tid = target_tid;
 	r = timer_create(CLOCK_MONOTONIC, &sev, &tm);
 	SHOW("timer_create thread_id", r);
+	if (r)
+		exit(4);	/* no signal would ever come */
 	oneshot(&its);
 	r = timer_settime(tm, 0, &its, NULL);
 	SHOW("timer_settime", r);
@@ -153,6 +155,8 @@ static int t_thread(void)
 		sev.sigev_value.sival_int = 100 + i;
 		r = timer_create(CLOCK_REALTIME, &sev, &tm);
 		SHOW("timer_create SIGEV_THREAD", r);
+		if (r)
+			return 4;	/* nothing would be written */
 		oneshot(&its);
 		SHOW("timer_settime", timer_settime(tm, 0, &its, NULL));
 		r = read(pfd[0], buf, sizeof(buf) - 1);
