@@ -28,6 +28,7 @@
 #include <fcntl.h>
 
 #include "calls.h"
+#include "ipc.h"
 #include "monitor-int.h"
 #include "proc.h"
 #include "sig.h"
@@ -364,6 +365,12 @@ static int check_args(struct box_ctx *c)
 	case SYS_adjtimex:
 	case SYS_clock_adjtime:
 		return box_calls_check(c);
+	case SYS_msgsnd:
+	case SYS_msgrcv:
+	case SYS_msgctl:
+	case SYS_semctl:
+	case SYS_shmctl:
+		return box_ipc_check(c);
 	case SYS_set_tid_address:
 		return check_buf(c->a[0], sizeof(int), PROT_READ | PROT_WRITE,
 				 1);
@@ -531,6 +538,7 @@ static const char *refusal_reason(long nr)
 {
 	switch (nr) {
 	case SYS_shmat:
+	case SYS_shmdt:
 	case SYS_memfd_secret:
 		return "not supported by the monitor yet";
 	}

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -326,6 +327,20 @@ static const struct box_sysent tab[] = {
 	EMUL(execve, P, V, V),
 	EMUL(execveat, F, P, V, V, V),
 	REFUSE(shmat),		/* where it maps is not reflected yet */
+	REFUSE(shmdt),		/* likewise */
+
+	/* SysV IPC: layouts by the command (ipc.c) */
+	PASS(msgget, V, V),
+	PASS(msgsnd, V, SP, V, V),
+	PASS(msgrcv, V, SP, V, V, V),
+	PASS(msgctl, V, V, SP),
+	PASS(semget, V, V, V),
+	PASS(semop, V, INN(2, struct sembuf), V),
+	PASS(semtimedop, V, INN(2, struct sembuf), V,
+	     OINF(struct timespec)),
+	PASS(semctl, V, V, V, SP),
+	PASS(shmget, V, V, V),
+	PASS(shmctl, V, V, SP),
 
 	/* the kernel would act on the address space behind the monitor */
 	REFUSE(ptrace),

@@ -63,10 +63,19 @@ static void test_misc(void)
 	cases("box-calls-misc", list);
 }
 
+/* SysV IPC (ipc.c): msg*, sem*, shmctl. */
+static void test_ipc(void)
+{
+	static const char *const list[] = { "msg", "sem", "shm", NULL };
+
+	cases("box-calls-ipc", list);
+}
+
 static const struct itest tests[] = {
 	{ "timers", test_timers },
 	{ "self", test_self },
 	{ "misc", test_misc },
+	{ "ipc", test_ipc },
 };
 
 ITEST_MAIN(tests)
