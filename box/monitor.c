@@ -14,6 +14,7 @@
  */
 #include <asm/prctl.h>
 #include <errno.h>
+#include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -155,6 +156,7 @@ static int check_ioctl(struct box_ctx *c)
 		return check_buf(arg, sizeof(int), PROT_READ, 0);
 	case FIOCLEX:
 	case FIONCLEX:
+	case FICLONE:	/* arg: the source fd (cp --reflink=auto) */
 		return 0;
 	}
 	c->refusal = "ioctl request with an unknown argument layout";

@@ -3,13 +3,14 @@
  * Calls the monitor's table gained, boxed and native (itest-box-calls):
  * ioprio_get/set, capget/capset (the data's length from the header's
  * version), adjtimex/clock_adjtime read-only, epoll_pwait2, pidfd_open,
- * pidfd_send_signal, process_mrelease; each with its pointers at an
+ * pidfd_send_signal, process_mrelease, the xattr calls; each with its pointers at an
  * address the program does not own (EFAULT).  Raw calls: the C library
  * would touch the pointers itself.
  *
- * Usage: box-calls-misc ioprio|caps|timex|epoll|pidfd
+ * Usage: box-calls-misc ioprio|caps|timex|epoll|pidfd|xattr
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -155,6 +156,49 @@ static int t_pidfd(void)
 	return 0;
 }
 
+/*
+ * Extended attributes: what the file system says (supported or not) is
+ * the same both ways; a bad path, name or input value is EFAULT before
+ * the file system is asked.
+ */
+static int t_xattr(void)
+{
+	const char *f = "/tmp/box-calls-xattr";
+	char buf[64];
+	long r;
+	int fd = open(f, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0)
+		return 1;
+	SHOW("setxattr", syscall(SYS_setxattr, f, "user.a", "one", 3, 0));
+	SHOW("lsetxattr", syscall(SYS_lsetxattr, f, "user.b", "two", 3, 0));
+	SHOW("fsetxattr", syscall(SYS_fsetxattr, fd, "user.c", "3", 1, 0));
+	memset(buf, 0, sizeof(buf));
+	r = syscall(SYS_getxattr, f, "user.a", buf, sizeof(buf));
+	printf("getxattr: ret %ld errno %d value %s\n", r, r < 0 ? errno : 0,
+	       r > 0 ? buf : "-");
+	SHOW("getxattr size", syscall(SYS_getxattr, f, "user.a", NULL, 0));
+	SHOW("lgetxattr", syscall(SYS_lgetxattr, f, "user.b", buf, 64));
+	SHOW("fgetxattr", syscall(SYS_fgetxattr, fd, "user.c", buf, 64));
+	SHOW("getxattr absent", syscall(SYS_getxattr, f, "user.zz", buf, 64));
+	SHOW("listxattr size", syscall(SYS_listxattr, f, NULL, 0));
+	SHOW("llistxattr", syscall(SYS_llistxattr, f, buf, sizeof(buf)));
+	SHOW("flistxattr", syscall(SYS_flistxattr, fd, buf, sizeof(buf)));
+	SHOW("removexattr", syscall(SYS_removexattr, f, "user.a"));
+	SHOW("lremovexattr", syscall(SYS_lremovexattr, f, "user.b"));
+	SHOW("fremovexattr", syscall(SYS_fremovexattr, fd, "user.c"));
+	SHOW("setxattr bad value", syscall(SYS_setxattr, f, "user.a", bad, 3,
+					   0));
+	SHOW("getxattr bad name", syscall(SYS_getxattr, f, bad, buf, 64));
+	SHOW("getxattr bad path", syscall(SYS_getxattr, bad, "user.a", buf,
+					  64));
+	SHOW("fsetxattr bad name", syscall(SYS_fsetxattr, fd, bad, "1", 1, 0));
+	SHOW("fremovexattr bad name", syscall(SYS_fremovexattr, fd, bad));
+	close(fd);
+	unlink(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -171,6 +215,8 @@ int main(int argc, char **argv)
 		return t_epoll();
 	if (!strcmp(c, "pidfd"))
 		return t_pidfd();
-	fprintf(stderr, "usage: box-calls-misc ioprio|caps|timex|epoll|pidfd\n");
+	if (!strcmp(c, "xattr"))
+		return t_xattr();
+	fprintf(stderr, "usage: box-calls-misc ioprio|caps|timex|epoll|pidfd|xattr\n");
 	return 2;
 }

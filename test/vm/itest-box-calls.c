@@ -54,11 +54,11 @@ static void test_self(void)
 	cases("box-calls-self", list);
 }
 
-/* capget/capset, adjtimex, epoll_pwait2, pidfd_*, ioprio_* (calls.c). */
+/* capget/capset, adjtimex, epoll_pwait2, pidfd_*, ioprio_*, xattrs. */
 static void test_misc(void)
 {
 	static const char *const list[] = { "ioprio", "caps", "timex",
-					     "epoll", "pidfd", NULL };
+					     "epoll", "pidfd", "xattr", NULL };
 
 	cases("box-calls-misc", list);
 }
