@@ -103,12 +103,18 @@ void box_calls_done(struct box_ctx *c)
 	switch (c->nr) {
 	case SYS_capget:
 	case SYS_capset:
-		/* Linux writes its version when it did not know the one given */
-		if (c->ret != -EINVAL)
-			return;
+		/*
+		 * Linux writes its version when it did not know the one
+		 * given (EINVAL, or 0 for capget's version query).
+		 */
 		copy = &c->caph;
 		len = sizeof(c->caph.version);
-		break;
+		box_lock_read();
+		if (owns(p, len, PROT_READ | PROT_WRITE) &&
+		    *(volatile uint32_t *)p != c->caph.version)
+			memcpy((void *)p, copy, len);
+		box_unlock();
+		return;
 	case SYS_adjtimex:
 	case SYS_clock_adjtime:
 		if (c->ret < 0)
