@@ -343,6 +343,18 @@ $(B)/bin/box-sig-%: test/load/box-sig-%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@
 
+# System calls the monitor's table gained (test/load/box-calls-*.c),
+# static and dynamic, for itest-box-calls' comparisons with native runs.
+BOX_CALLS_PROGS := $(patsubst test/load/%.c,$(B)/bin/%,$(wildcard test/load/box-calls-*.c))
+progs: $(BOX_CALLS_PROGS) $(addsuffix -static,$(BOX_CALLS_PROGS))
+$(B)/bin/box-calls-%-static: test/load/box-calls-%.c test/load/box-calls.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@ -lpthread
+$(B)/bin/box-calls-%: test/load/box-calls-%.c test/load/box-calls.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -lpthread -Wl,--push-state,--no-as-needed \
+		-lgcc_s -Wl,--pop-state
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).  Linked
 # at 512 MiB: itest-compat-elf, static and not PIE like the original's

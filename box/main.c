@@ -159,6 +159,7 @@ static __attribute__((noreturn)) void exec_resume(const char *fdarg)
 		die(EXIT_SETUP, "%s", err);
 	box_proc_self_files(self, 0, 1);	/* our path, for the next exec */
 	box_proc_set_exe(st.exe);
+	box_proc_set_comm(st.execfn);	/* as execve sets it */
 	/* --log FILE's fd, not "-" (stderr), is close-on-exec again */
 	if (st.log_fd > 2)
 		fcntl(st.log_fd, F_SETFD, FD_CLOEXEC);
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "%s", err);
 	real = realpath(prog, NULL);
 	box_proc_set_exe(real ? real : prog);	/* /proc/self/exe */
+	box_proc_set_comm(prog);	/* /proc/self/comm */
 	free(real);
 	if (!getcwd(cwd, sizeof(cwd)))
 		die(EXIT_SETUP, "getcwd: %s", strerror(errno));

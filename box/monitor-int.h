@@ -6,7 +6,9 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/timex.h>
 #include <sys/uio.h>
 
 #include "../libdune/dune.h"
@@ -38,6 +40,9 @@ struct box_ctx {
 	struct msghdr msg;
 	uint64_t msg_user;	/* the sandbox's msghdr (recvmsg copy-back) */
 	uint64_t pselect_arg[2];
+	struct sigevent sev;	/* timer_create's (timer.c) */
+	struct timex tx;	/* adjtimex's, clock_adjtime's (calls.c) */
+	struct __user_cap_header_struct caph;	/* capget's, capset's */
 	struct box_decision d;
 	const char *refusal;	/* the monitor's own reason, if it refused */
 	long ret;

@@ -14,6 +14,7 @@
  */
 #include <asm/prctl.h>
 #include <errno.h>
+#include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -27,11 +28,14 @@
 #include <asm/termbits.h>
 #include <fcntl.h>
 
+#include "calls.h"
+#include "ipc.h"
 #include "monitor-int.h"
 #include "ownfd.h"
 #include "proc.h"
 #include "sig.h"
 #include "thread.h"
+#include "timer.h"
 
 struct box_mon box_mon;
 struct box_thread box_main_thread;
@@ -153,6 +157,7 @@ static int check_ioctl(struct box_ctx *c)
 		return check_buf(arg, sizeof(int), PROT_READ, 0);
 	case FIOCLEX:
 	case FIONCLEX:
+	case FICLONE:	/* arg: the source fd (cp --reflink=auto) */
 		return 0;
 	}
 	c->refusal = "ioctl request with an unknown argument layout";
@@ -356,6 +361,19 @@ static int check_args(struct box_ctx *c)
 		return check_select(c);
 	case SYS_prctl:
 		return check_prctl(c);
+	case SYS_timer_create:
+		return box_timer_check(c);
+	case SYS_capget:
+	case SYS_capset:
+	case SYS_adjtimex:
+	case SYS_clock_adjtime:
+		return box_calls_check(c);
+	case SYS_msgsnd:
+	case SYS_msgrcv:
+	case SYS_msgctl:
+	case SYS_semctl:
+	case SYS_shmctl:
+		return box_ipc_check(c);
 	case SYS_set_tid_address:
 		return check_buf(c->a[0], sizeof(int), PROT_READ | PROT_WRITE,
 				 1);
@@ -525,6 +543,8 @@ static const char *refusal_reason(long nr)
 {
 	switch (nr) {
 	case SYS_shmat:
+	case SYS_shmdt:
+	case SYS_memfd_secret:
 		return "not supported by the monitor yet";
 	}
 	return "would break the sandbox's isolation";
@@ -632,6 +652,7 @@ static void monitor_call(struct dune_tf *tf)
 		tf->rax = c->ret;
 		return;
 	}
+	box_calls_done(c);	/* capget, adjtimex: their copies back */
 	/* recvmsg: what Linux wrote into our copy of the header */
 	if (c->nr == SYS_recvmsg && c->ret >= 0) {
 		struct msghdr *u = (struct msghdr *)c->msg_user;

@@ -325,6 +325,7 @@ bool box_proc_intercept(struct box_ctx *c, long *ret)
 					 c->a[3], 0, 0);
 		return true;
 	default:
+		box_proc_self_path_arg(c);	/* stat, access */
 		return false;
 	}
 	if (!box_proc_is_self_exe(path))

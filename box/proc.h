@@ -57,6 +57,15 @@ void box_proc_set_ignored(uint64_t mask);
  */
 bool box_proc_is_self_exe(const char *path);
 
+/*
+ * stat, access and their kin of the program's /proc exe link, following
+ * it: c->x[] gets the program's path instead (box/selfexe.c).
+ */
+void box_proc_self_path_arg(struct box_ctx *c);
+
+/* The thread name execve gives for @execfn (the path it was given). */
+void box_proc_set_comm(const char *execfn);
+
 /* The program's path (what /proc/self/exe names), absolute. */
 void box_proc_set_exe(const char *path);
 extern char box_proc_exe[4096];

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -161,6 +162,18 @@ static const struct box_sysent tab[] = {
 	PASS(pipe, OUTF(two_ints)),
 	PASS(pipe2, OUTF(two_ints), V),
 	PASS(memfd_create, S, V),
+	PASS(getxattr, P, S, OOUT(3), V),
+	PASS(lgetxattr, P, S, OOUT(3), V),
+	PASS(fgetxattr, F, S, OOUT(3), V),
+	PASS(setxattr, P, S, OIN(3), V, V),
+	PASS(lsetxattr, P, S, OIN(3), V, V),
+	PASS(fsetxattr, F, S, OIN(3), V, V),
+	PASS(listxattr, P, OOUT(2), V),
+	PASS(llistxattr, P, OOUT(2), V),
+	PASS(flistxattr, F, OOUT(2), V),
+	PASS(removexattr, P, S),
+	PASS(lremovexattr, P, S),
+	PASS(fremovexattr, F, S),
 	PASS(inotify_init1, V),
 	PASS(inotify_add_watch, F, P, V),
 	PASS(inotify_rm_watch, F, V),
@@ -176,6 +189,8 @@ static const struct box_sysent tab[] = {
 	PASS(epoll_ctl, F, V, F, OINF(struct epoll_event)),
 	PASS(epoll_wait, F, OUTN(2, struct epoll_event), V, V),
 	PASS(epoll_pwait, F, OUTN(2, struct epoll_event), V, V, OIN(5), V),
+	PASS(epoll_pwait2, F, OUTN(2, struct epoll_event), V,
+	     OINF(struct timespec), OIN(5), V),
 	PASS(eventfd, V),
 	PASS(eventfd2, V, V),
 	PASS(timerfd_create, V, V),
@@ -214,6 +229,16 @@ static const struct box_sysent tab[] = {
 	PASS(setitimer, V, OINF(struct itimerval), OOUTF(struct itimerval)),
 	PASS(alarm, V),
 	PASS(times, OOUTF(struct tms)),
+	/* POSIX timers: the sigevent is copied and checked (timer.c) */
+	PASS(timer_create, V, SP, OUTF(int)),
+	PASS(timer_settime, V, V, INF(struct itimerspec),
+	     OOUTF(struct itimerspec)),
+	PASS(timer_gettime, V, OUTF(struct itimerspec)),
+	PASS(timer_getoverrun, V),
+	PASS(timer_delete, V),
+	/* read-only: a struct timex that sets nothing (calls.c) */
+	PASS(adjtimex, SP),
+	PASS(clock_adjtime, V, SP),
 
 	/* process */
 	EMUL(exit, V),
@@ -263,6 +288,14 @@ static const struct box_sysent tab[] = {
 	PASS(sched_get_priority_max, V),
 	PASS(sched_get_priority_min, V),
 	PASS(getcpu, OOUTF(unsigned int), OOUTF(unsigned int), V),
+	PASS(ioprio_get, V, V),
+	PASS(ioprio_set, V, V, V),
+	/* the data's length follows the header's version (calls.c) */
+	PASS(capget, SP, SP),
+	PASS(capset, SP, SP),
+	PASS(pidfd_open, V, V),
+	PASS(pidfd_send_signal, F, V, OINF(siginfo_t), V),
+	PASS(process_mrelease, F, V),
 	PASS(getrandom, OUT(1), V, V),
 	PASS(membarrier, V, V, V),
 	PASS(futex, SP, V, V, SP, SP, V),
@@ -307,6 +340,20 @@ static const struct box_sysent tab[] = {
 	EMUL(execve, P, V, V),
 	EMUL(execveat, F, P, V, V, V),
 	REFUSE(shmat),		/* where it maps is not reflected yet */
+	REFUSE(shmdt),		/* likewise */
+
+	/* SysV IPC: layouts by the command (ipc.c) */
+	PASS(msgget, V, V),
+	PASS(msgsnd, V, SP, V, V),
+	PASS(msgrcv, V, SP, V, V, V),
+	PASS(msgctl, V, V, SP),
+	PASS(semget, V, V, V),
+	PASS(semop, V, INN(2, struct sembuf), V),
+	PASS(semtimedop, V, INN(2, struct sembuf), V,
+	     OINF(struct timespec)),
+	PASS(semctl, V, V, V, SP),
+	PASS(shmget, V, V, V),
+	PASS(shmctl, V, V, SP),
 
 	/* the kernel would act on the address space behind the monitor */
 	REFUSE(ptrace),
@@ -329,6 +376,12 @@ static const struct box_sysent tab[] = {
 	REFUSE(kexec_file_load),
 	REFUSE(iopl),
 	REFUSE(ioperm),
+	/* a file handle opens a file without its path: Landlock's rules
+	 * and the policy's paths would not apply */
+	REFUSE(name_to_handle_at),
+	REFUSE(open_by_handle_at),
+	/* pages taken out of the kernel's direct map; not reflected */
+	REFUSE(memfd_secret),
 };
 
 const unsigned int box_systab_size = sizeof(tab) / sizeof(tab[0]);

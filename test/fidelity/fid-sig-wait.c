@@ -186,7 +186,10 @@ int main(void)
 	sev.sigev_notify = SIGEV_SIGNAL;
 	sev.sigev_signo = SIGUSR2;
 	sev.sigev_value.sival_int = 1234;
-	timer_create(CLOCK_MONOTONIC, &sev, &tm);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &tm)) {
+		printf("timer_create: errno %d\n", errno);
+		return 1;	/* no signal would ever come */
+	}
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_nsec = 10000000;
 	memset(&last, 0, sizeof(last));

@@ -94,6 +94,7 @@ static void test_interrupts(void)
 static void test_fid_programs(void)
 {
 	static const char *const progs[] = { "fid-sig-flags", "fid-sig-term",
+					      "fid-sig-wait",
 					      NULL };
 	int i, bad = 0;
 
