@@ -28,6 +28,7 @@
 #include <fcntl.h>
 
 #include "monitor-int.h"
+#include "monmem.h"
 #include "proc.h"
 #include "sig.h"
 #include "thread.h"
@@ -355,6 +356,8 @@ static int check_args(struct box_ctx *c)
 		return check_select(c);
 	case SYS_prctl:
 		return check_prctl(c);
+	case SYS_shmctl:
+		return box_shm_check(c);
 	case SYS_set_tid_address:
 		return check_buf(c->a[0], sizeof(int), PROT_READ | PROT_WRITE,
 				 1);
@@ -430,6 +433,16 @@ static long emul(struct box_ctx *c)
 			if (!owns(c->a[1], 8, PROT_WRITE))
 				return -EFAULT;
 			*(uint64_t *)c->a[1] = dune_get_user_fs();
+			return 0;
+		case ARCH_SET_GS:
+			if (c->a[1] >= BOX_USER_END)
+				return -EPERM;
+			dune_set_user_gs(c->a[1]);
+			return 0;
+		case ARCH_GET_GS:
+			if (!owns(c->a[1], 8, PROT_WRITE))
+				return -EFAULT;
+			*(uint64_t *)c->a[1] = dune_get_user_gs();
 			return 0;
 		}
 		c->refusal = "arch_prctl code not supported";
@@ -520,10 +533,7 @@ static long opened(struct box_ctx *c, long fd)
 
 static const char *refusal_reason(long nr)
 {
-	switch (nr) {
-	case SYS_shmat:
-		return "not supported by the monitor yet";
-	}
+	(void)nr;
 	return "would break the sandbox's isolation";
 }
 

@@ -290,6 +290,10 @@ static const struct box_sysent tab[] = {
 	MEM(mremap, V, V, V, V, V),
 	MEM(madvise, V, V, V),
 	MEM(msync, V, V, V),
+	MEM(shmat, V, V, V),
+	MEM(shmdt, V),
+	PASS(shmget, V, V, V),
+	PASS(shmctl, V, V, SP),
 	EMUL(arch_prctl, V, SP),
 	EMUL(set_robust_list, V, V),
 	EMUL(set_tid_address, SP),
@@ -305,7 +309,6 @@ static const struct box_sysent tab[] = {
 	E0(vfork, BK_EMUL),
 	EMUL(execve, P, V, V),
 	EMUL(execveat, F, P, V, V, V),
-	REFUSE(shmat),		/* where it maps is not reflected yet */
 
 	/* the kernel would act on the address space behind the monitor */
 	REFUSE(ptrace),
