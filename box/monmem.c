@@ -224,8 +224,13 @@ static long grow_over_reserved(uint64_t old, uint64_t oldhi, uint64_t newhi,
 	}
 	if (!box_mem_any(box_mon.mem, oldhi, newhi))
 		return 0;	/* all free: Linux grows it itself */
+	/*
+	 * Private anonymous, ending at oldhi.  It may start below old:
+	 * Linux merges neighbours of one kind, the monitor's among them;
+	 * [old, oldhi) is the sandbox's (checked), and only that grows.
+	 */
 	if (box_vma_at(old, &v) || v.hi != oldhi || v.named || v.ino ||
-	    v.lo > old || box_range_state(v.lo, oldhi))
+	    v.shared)
 		return 0;
 	if (box_claim(oldhi, newhi))
 		return 0;	/* the monitor's memory is in the way */

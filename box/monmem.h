@@ -37,6 +37,7 @@ struct box_vma {
 	unsigned int dev_maj, dev_min;
 	bool sysv;	/* a System V shared memory segment */
 	bool named;	/* a file, or [heap], [stack], ... */
+	bool shared;	/* MAP_SHARED ('s' in its perms) */
 };
 
 /* The VMA holding @addr: 0, -ENOENT (none), -ENOMEM (maps unreadable). */

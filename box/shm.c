@@ -81,9 +81,10 @@ static bool parse_line(const char *s, struct box_vma *v)
 	if (*e != '-')
 		return false;
 	v->hi = strtoull(e + 1, &e, 16);
-	e = strchr(e + 1, ' ');		/* skip perms */
-	if (!e)
+	if (strlen(e) < 6 || e[5] != ' ')
 		return false;
+	v->shared = e[4] == 's';	/* "rwxp" or "rwxs" */
+	e += 5;
 	v->off = strtoull(e + 1, &e, 16);
 	v->dev_maj = strtoul(e + 1, &e, 16);
 	if (*e != ':')
