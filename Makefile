@@ -355,6 +355,16 @@ $(B)/bin/box-calls-%: test/load/box-calls-%.c test/load/box-calls.h
 	$(CC) $(CFLAGS) $< -o $@ -lpthread -Wl,--push-state,--no-as-needed \
 		-lgcc_s -Wl,--pop-state
 
+# Memory calls (test/load/box-mem.c), static and dynamic, for
+# itest-box-mem's comparisons with native runs.
+progs: $(B)/bin/box-mem $(B)/bin/box-mem-static
+$(B)/bin/box-mem: test/load/box-mem.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+$(B)/bin/box-mem-static: test/load/box-mem.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static $< -o $@
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).  Linked
 # at 512 MiB: itest-compat-elf, static and not PIE like the original's

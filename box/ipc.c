@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * dune-box: SysV IPC argument layouts (message queues, semaphores, the
- * shared-memory control call; shmat and shmdt stay refused: where a
- * segment maps is not reflected in the sandbox's root yet).
+ * shared-memory control call; shmat and shmdt are memory calls, shm.c).
  *
  * msgsnd and msgrcv move a struct msgbuf: a long mtype then msgsz bytes.
  * The *ctl calls' buffer depends on the command (x86-64 Linux knows no

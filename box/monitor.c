@@ -32,6 +32,7 @@
 #include "ipc.h"
 #include "monitor-int.h"
 #include "ownfd.h"
+#include "monmem.h"
 #include "proc.h"
 #include "sig.h"
 #include "thread.h"
@@ -452,6 +453,16 @@ static long emul(struct box_ctx *c)
 				return -EFAULT;
 			*(uint64_t *)c->a[1] = dune_get_user_fs();
 			return 0;
+		case ARCH_SET_GS:
+			if (c->a[1] >= BOX_USER_END)
+				return -EPERM;
+			dune_set_user_gs(c->a[1]);
+			return 0;
+		case ARCH_GET_GS:
+			if (!owns(c->a[1], 8, PROT_WRITE))
+				return -EFAULT;
+			*(uint64_t *)c->a[1] = dune_get_user_gs();
+			return 0;
 		}
 		c->refusal = "arch_prctl code not supported";
 		return -EINVAL;
@@ -542,8 +553,6 @@ static long opened(struct box_ctx *c, long fd)
 static const char *refusal_reason(long nr)
 {
 	switch (nr) {
-	case SYS_shmat:
-	case SYS_shmdt:
 	case SYS_memfd_secret:
 		return "not supported by the monitor yet";
 	}

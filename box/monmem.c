@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 
 #include "monitor-int.h"
+#include "monmem.h"
 
 #define RWX (PROT_READ | PROT_WRITE | PROT_EXEC)
 #define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
@@ -27,7 +28,7 @@
 #define BOX_BRK_MAX (1ull << 30)
 #define BOX_BRK_MIN (1ull << 24)
 
-static bool is_err(long r)
+bool box_is_err(long r)
 {
 	return r < 0 && r > -4096;
 }
@@ -39,7 +40,7 @@ static long sys_mmap(uint64_t a, uint64_t len, int prot, int flags, int fd,
 }
 
 /* [lo, hi) page-aligned, inside the user half, not wrapping. */
-static bool range_ok(uint64_t lo, uint64_t len, uint64_t *hi)
+bool box_range_ok(uint64_t lo, uint64_t len, uint64_t *hi)
 {
 	uint64_t plen = BOX_PAGE_UP(len);
 
@@ -55,7 +56,7 @@ static bool range_ok(uint64_t lo, uint64_t len, uint64_t *hi)
  * are, free ones are reserved.  -EPERM (and nothing changed) if any page
  * is neither: something not the sandbox's is mapped there.
  */
-static int claim(uint64_t lo, uint64_t hi)
+int box_claim(uint64_t lo, uint64_t hi)
 {
 	struct box_mem *m = box_mon.mem;
 	uint64_t gap[32][2], p = lo, end;
@@ -76,7 +77,7 @@ static int claim(uint64_t lo, uint64_t hi)
 				  RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (a != (long)p) {
 			/* old kernels ignore the flag: a hint elsewhere */
-			if (!is_err(a))
+			if (!box_is_err(a))
 				dune_sys6(SYS_munmap, a, end - p, 0, 0, 0, 0);
 			r = -EPERM;
 			break;
@@ -97,7 +98,7 @@ static int claim(uint64_t lo, uint64_t hi)
 }
 
 /* 0: all owned and mapped; 1: some pages only reserved; 2: some not owned */
-static int state(uint64_t lo, uint64_t hi)
+int box_range_state(uint64_t lo, uint64_t hi)
 {
 	uint64_t p = lo, end;
 	int worst = 0, prot;
@@ -114,12 +115,12 @@ static int state(uint64_t lo, uint64_t hi)
 }
 
 /* Replace [lo, hi) by a reservation (what munmap leaves). */
-static long unmap_keep(uint64_t lo, uint64_t hi)
+long box_unmap_keep(uint64_t lo, uint64_t hi)
 {
 	long r = sys_mmap(lo, hi - lo, PROT_NONE, RESERVE_FLAGS | MAP_FIXED,
 			  -1, 0);
 
-	if (is_err(r))
+	if (box_is_err(r))
 		return r;
 	return box_mem_add(box_mon.mem, lo, hi, BOX_MEM_RESERVED);
 }
@@ -135,10 +136,10 @@ static long do_mmap(struct box_ctx *c)
 	/* the stack of a ring-3 program is not grown by the kernel's rules */
 	flags &= ~MAP_GROWSDOWN;
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		if (!range_ok(addr, len, &hi))
+		if (!box_range_ok(addr, len, &hi))
 			return len && !(addr & (BOX_PG - 1)) ? -ENOMEM : -EINVAL;
 		if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
-			r = claim(addr, hi);
+			r = box_claim(addr, hi);
 			if (r) {
 				c->refusal = "mmap(MAP_FIXED) over memory the sandbox does not own";
 				return r;
@@ -146,12 +147,12 @@ static long do_mmap(struct box_ctx *c)
 		}
 	}
 	r = sys_mmap(addr, len, prot, flags, c->a[4], c->a[5]);
-	if (is_err(r))
+	if (box_is_err(r))
 		return r;
-	if (!range_ok(r, len, &hi) ||
+	if (!box_range_ok(r, len, &hi) ||
 	    box_mem_add(box_mon.mem, r, hi, prot)) {
 		/* cannot be tracked: undo rather than leave it unchecked */
-		unmap_keep(r, r + BOX_PAGE_UP(len));
+		box_unmap_keep(r, r + BOX_PAGE_UP(len));
 		return -ENOMEM;
 	}
 	return r;
@@ -162,14 +163,14 @@ static long do_munmap(struct box_ctx *c)
 	uint64_t hi;
 	long r;
 
-	if (!range_ok(c->a[0], c->a[1], &hi))
+	if (!box_range_ok(c->a[0], c->a[1], &hi))
 		return -EINVAL;
-	r = claim(c->a[0], hi);
+	r = box_claim(c->a[0], hi);
 	if (r) {
 		c->refusal = "munmap of memory the sandbox does not own";
 		return -EINVAL;
 	}
-	return unmap_keep(c->a[0], hi);
+	return box_unmap_keep(c->a[0], hi);
 }
 
 /* mprotect, madvise, msync: on mapped sandbox memory only */
@@ -180,9 +181,9 @@ static long on_owned(struct box_ctx *c, const char *what)
 
 	if (!c->a[1] && !(c->a[0] & (BOX_PG - 1)))
 		return 0;
-	if (!range_ok(c->a[0], c->a[1], &hi))
+	if (!box_range_ok(c->a[0], c->a[1], &hi))
 		return (c->a[0] & (BOX_PG - 1)) ? -EINVAL : -ENOMEM;
-	switch (state(c->a[0], hi)) {
+	switch (box_range_state(c->a[0], hi)) {
 	case 2:
 		c->refusal = what;
 		return -ENOMEM;
@@ -197,25 +198,75 @@ static long on_owned(struct box_ctx *c, const char *what)
 	return r;
 }
 
+/*
+ * Grow the private anonymous mapping [old, oldhi) in place to newhi over
+ * pages the sandbox had unmapped (reservations) or free ones: what Linux
+ * does natively when nothing is mapped behind it.  Linux cannot grow it
+ * over the reservation, and lifting the reservation first would leave
+ * the range free for a moment (the monitor's own mappings could land
+ * there); a private anonymous mapping of the same prot put over the
+ * reservation in one MAP_FIXED is the same memory (zero pages), and
+ * Linux merges it with the old one into one VMA.  1 if done, 0 if this
+ * is not such a case (Linux decides), or a negative errno.
+ */
+static long grow_over_reserved(uint64_t old, uint64_t oldhi, uint64_t newhi,
+			       int prot)
+{
+	struct box_vma v;
+	uint64_t p, end;
+	int pr;
+	long r;
+
+	for (p = oldhi; p < newhi; p = end) {
+		pr = box_mem_span(box_mon.mem, p, &end);
+		if (pr >= 0 && !(pr & BOX_MEM_RESERVED))
+			return 0;	/* mapped: Linux refuses or moves */
+	}
+	if (!box_mem_any(box_mon.mem, oldhi, newhi))
+		return 0;	/* all free: Linux grows it itself */
+	/*
+	 * Private anonymous, ending at oldhi.  It may start below old:
+	 * Linux merges neighbours of one kind, the monitor's among them;
+	 * [old, oldhi) is the sandbox's (checked), and only that grows.
+	 */
+	if (box_vma_at(old, &v) || v.hi != oldhi || v.named || v.ino ||
+	    v.shared)
+		return 0;
+	if (box_claim(oldhi, newhi))
+		return 0;	/* the monitor's memory is in the way */
+	r = sys_mmap(oldhi, newhi - oldhi, prot,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (box_is_err(r))
+		return r;
+	r = box_mem_add(box_mon.mem, oldhi, newhi, prot);
+	return r ? r : 1;
+}
+
 static long do_mremap(struct box_ctx *c)
 {
 	uint64_t old = c->a[0], oldhi, newhi, oldsz, newsz;
 	int fl = c->a[3], prot;
+	bool keep_old;
 	long r;
 
-	if (fl & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) {
+	if (fl & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) {
 		c->refusal = "mremap flags not supported";
 		return -EINVAL;
 	}
-	if (!c->a[1]) {
-		c->refusal = "mremap of a zero-length range (a second mapping of shared memory) not supported";
+	if (!c->a[2] || (old & (BOX_PG - 1)))
 		return -EINVAL;
-	}
-	if (!range_ok(old, c->a[1], &oldhi) || !c->a[2])
+	/*
+	 * old_size 0 (a second mapping of a shared one) and DONTUNMAP
+	 * leave the old range mapped: only the new one changes.  Natively
+	 * the old range must lie in one mapping: here at least in owned,
+	 * mapped memory (Linux checks the rest).
+	 */
+	keep_old = !c->a[1] || (fl & MREMAP_DONTUNMAP);
+	if (!box_range_ok(old, c->a[1] ? c->a[1] : BOX_PG, &oldhi))
 		return -EINVAL;
-	oldsz = oldhi - old;
+	oldsz = c->a[1] ? oldhi - old : 0;
 	newsz = BOX_PAGE_UP(c->a[2]);
-	switch (state(old, oldhi)) {
+	switch (box_range_state(old, oldhi)) {
 	case 2:
 		c->refusal = "mremap of memory the sandbox does not own";
 		return -EFAULT;
@@ -224,24 +275,32 @@ static long do_mremap(struct box_ctx *c)
 	}
 	prot = box_mem_prot_at(box_mon.mem, old);
 	if (fl & MREMAP_FIXED) {
-		if (!range_ok(c->a[4], c->a[2], &newhi))
+		if (!box_range_ok(c->a[4], c->a[2], &newhi))
 			return -EINVAL;
-		if (claim(c->a[4], newhi)) {
+		if (box_claim(c->a[4], newhi)) {
 			c->refusal = "mremap to memory the sandbox does not own";
 			return -EINVAL;
 		}
-	} else if (!(fl & MREMAP_MAYMOVE) && newsz > oldsz &&
-		   state(oldhi, old + newsz) != 2) {
-		return -ENOMEM;	/* a reservation is in the way */
+	} else if (!keep_old && newsz > oldsz &&
+		   !__builtin_add_overflow(old, newsz, &newhi) &&
+		   newhi <= BOX_USER_END) {
+		r = grow_over_reserved(old, oldhi, newhi, prot);
+		if (r)
+			return r < 0 ? r : (long)old;
+		if (!(fl & MREMAP_MAYMOVE) &&
+		    box_range_state(oldhi, newhi) != 2)
+			return -ENOMEM;	/* something is in the way */
 	}
 	r = dune_sys6(SYS_mremap, old, c->a[1], c->a[2], fl, c->a[4], 0);
-	if (is_err(r))
+	if (box_is_err(r))
 		return r;
 	/* what Linux unmapped becomes a reservation again */
-	if ((uint64_t)r != old)
-		unmap_keep(old, oldhi);
+	if (keep_old)
+		;
+	else if ((uint64_t)r != old)
+		box_unmap_keep(old, oldhi);
 	else if (newsz < oldsz)
-		unmap_keep(old + newsz, oldhi);
+		box_unmap_keep(old + newsz, oldhi);
 	if (box_mem_add(box_mon.mem, r, r + newsz, prot))
 		return -ENOMEM;
 	return r;
@@ -256,18 +315,18 @@ static long do_brk(uint64_t want)
 	if (want < start || want - start > box_mon.brk_max)
 		return cur;
 	if (newtop > oldtop) {
-		if (claim(oldtop, newtop))
+		if (box_claim(oldtop, newtop))
 			return cur;
 		r = sys_mmap(oldtop, newtop - oldtop, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-		if (is_err(r) ||
+		if (box_is_err(r) ||
 		    box_mem_add(box_mon.mem, oldtop, newtop,
 				PROT_READ | PROT_WRITE)) {
-			unmap_keep(oldtop, newtop);
+			box_unmap_keep(oldtop, newtop);
 			return cur;
 		}
 	} else if (newtop < oldtop) {
-		if (unmap_keep(newtop, oldtop))
+		if (box_unmap_keep(newtop, oldtop))
 			return cur;
 	}
 	box_mon.brk_cur = want;
@@ -280,7 +339,7 @@ void box_brk_reserve(void)
 	long r;
 
 	for (len = BOX_BRK_MAX; len >= BOX_BRK_MIN; len /= 2) {
-		if (!lo || !range_ok(lo, len, &hi))
+		if (!lo || !box_range_ok(lo, len, &hi))
 			continue;
 		r = sys_mmap(lo, len, PROT_NONE,
 			     RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -291,7 +350,7 @@ void box_brk_reserve(void)
 				box_mon.brk_max = len;
 			return;
 		}
-		if (!is_err(r))
+		if (!box_is_err(r))
 			dune_sys6(SYS_munmap, r, len, 0, 0, 0, 0);
 	}
 }
@@ -313,6 +372,10 @@ long box_mem_call(struct box_ctx *c)
 		return on_owned(c, "msync of memory the sandbox does not own");
 	case SYS_mremap:
 		return do_mremap(c);
+	case SYS_shmat:
+		return box_shm_at(c);
+	case SYS_shmdt:
+		return box_shm_dt(c);
 	}
 	return -ENOSYS;
 }

@@ -184,6 +184,7 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 	tf.rflags = 0x202;
 	handlers(true);
 	dune_set_user_fs(0);
+	dune_set_user_gs(0);	/* both 0, as after execve */
 	old = dune_vm_current();
 	r = dune_vm_switch(box_mem_root(mem));
 	if (!r) {

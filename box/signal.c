@@ -122,11 +122,14 @@ int box_sig_exception(struct dune_tf *tf, const struct dune_excsig *s)
 int box_sig_page_fault(struct dune_tf *tf, uint64_t addr, uint64_t fec)
 {
 	struct dune_ksiginfo info;
-	bool owned = box_sig_owns(addr, 1, PROT_NONE);
+	int prot = box_mem_prot_at(box_mon.mem, addr);
+	bool owned = prot >= 0 && !(prot & BOX_MEM_RESERVED);
 
 	/*
 	 * Natively only the program's own mappings exist: a page it does
-	 * not own (the monitor's among them) is not mapped at all.
+	 * not own (the monitor's among them) is not mapped at all, and
+	 * neither is one it unmapped (a reservation here, no VMA there):
+	 * SEGV_MAPERR.  A mapping without the access is SEGV_ACCERR.
 	 */
 	memset(&info, 0, sizeof(info));
 	info.signo = SIGSEGV;

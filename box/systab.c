@@ -323,6 +323,8 @@ static const struct box_sysent tab[] = {
 	MEM(mremap, V, V, V, V, V),
 	MEM(madvise, V, V, V),
 	MEM(msync, V, V, V),
+	MEM(shmat, V, V, V),
+	MEM(shmdt, V),
 	EMUL(arch_prctl, V, SP),
 	EMUL(set_robust_list, V, V),
 	EMUL(get_robust_list, V, V, V),
@@ -339,9 +341,6 @@ static const struct box_sysent tab[] = {
 	E0(vfork, BK_EMUL),
 	EMUL(execve, P, V, V),
 	EMUL(execveat, F, P, V, V, V),
-	REFUSE(shmat),		/* where it maps is not reflected yet */
-	REFUSE(shmdt),		/* likewise */
-
 	/* SysV IPC: layouts by the command (ipc.c) */
 	PASS(msgget, V, V),
 	PASS(msgsnd, V, SP, V, V),

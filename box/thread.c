@@ -67,6 +67,7 @@ struct spawn {
 	struct box_thread bt;	/* first: the child's box_cur */
 	struct dune_tf tf;	/* ring 3's registers at the start */
 	uint64_t fs;		/* ring 3's FS base */
+	uint64_t gs;		/* and GS base: the parent's, as clone copies it */
 	uint64_t flags, ptid, ctid;
 	uint32_t mxcsr;
 	uint16_t fcw;
@@ -194,6 +195,7 @@ static int run_child(struct spawn *s)
 	if (r)
 		return r;
 	dune_set_user_fs(s->fs);
+	dune_set_user_gs(s->gs);
 	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(s->mxcsr),
 			 "m"(s->fcw));
 	return dune_jump_to_user(&s->tf);
@@ -261,6 +263,7 @@ static void child_regs(struct spawn *s, const struct box_ctx *c,
 	if (stack)
 		s->tf.rsp = stack;
 	s->fs = (s->flags & CLONE_SETTLS) ? tls : dune_get_user_fs();
+	s->gs = dune_get_user_gs();
 	/* ring 3's FPU state, saved by the trap entry (fxsave layout) */
 	memcpy(&s->fcw, fx, sizeof(s->fcw));
 	memcpy(&s->mxcsr, fx + 24, sizeof(s->mxcsr));

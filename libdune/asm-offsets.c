@@ -68,4 +68,6 @@ void dune_asm_offsets(void)
 	OFFSET(UCTX_GS_BASE, dune_user_ctx, gs_base);
 	OFFSET(UCTX_UFS_SET, dune_user_ctx, ufs_set);
 	OFFSET(UCTX_UFS_BASE, dune_user_ctx, ufs_base);
+	OFFSET(UCTX_UGS_SET, dune_user_ctx, ugs_set);
+	OFFSET(UCTX_UGS_BASE, dune_user_ctx, ugs_base);
 }

@@ -498,6 +498,14 @@ unsigned long dune_get_user_fs(void);
 void dune_set_user_fs(unsigned long fs_base);
 
 /*
+ * Ring 3's GS base, the same way (a sandbox's ARCH_SET_GS), and also read
+ * back on every entry from ring 3, so a base ring 3 sets itself with
+ * WRGSBASE lasts across its system calls, traps and signal handlers.
+ */
+unsigned long dune_get_user_gs(void);
+void dune_set_user_gs(unsigned long gs_base);
+
+/*
  * The guest's GDT: Linux's layout, as in the original libdune (desc.h).
  * GD_TSS is a 16-byte descriptor (GD_TSS2 its upper half).
  */

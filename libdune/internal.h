@@ -57,6 +57,13 @@ struct dune_user_ctx {
 	 */
 	uint16_t ufs_set;
 	uint64_t ufs_base;
+	/*
+	 * dune_set_user_gs: ring 3's own GS base, written on every return
+	 * to ring 3 and read back on every entry from it (ring 3 may have
+	 * changed it with WRGSBASE), while ugs_set; ring 0 keeps gs_base.
+	 */
+	uint16_t ugs_set;
+	uint64_t ugs_base;
 };
 
 /* The kernel's struct sigaction and siginfo, for raw system calls. */

@@ -64,9 +64,29 @@ dune_trap_common:
 	 */
 	movq	TF_SIZE(%rsp), %rbx
 	testb	$3, TF_CS(%rsp)
-	jnz	1f
+	jnz	4f
+	leaq	dune_user_syscall_stub(%rip), %rax
+	cmpq	%rax, TF_RIP(%rsp)
+	je	4f
+	leaq	dune_user_syscall_stub_ret(%rip), %rax
+	cmpq	%rax, TF_RIP(%rsp)
+	je	4f
 	cmpw	$0, UCTX_ACTIVE(%rbx)
 	je	2f
+	jmp	1f
+4:
+	/*
+	 * From ring 3 or its stub: with dune_set_user_gs, the GS base is
+	 * ring 3's own, which it may have changed (WRGSBASE, a segment
+	 * load): keep it for the way back.  Never from ring-0 code, whose
+	 * GS base is ring 0's by now.
+	 */
+	cmpw	$0, UCTX_UGS_SET(%rbx)
+	je	1f
+	movl	$MSR_GS_BASE_NR, %ecx
+	rdmsr
+	movl	%eax, UCTX_UGS_BASE(%rbx)
+	movl	%edx, UCTX_UGS_BASE + 4(%rbx)
 1:
 	movl	$MSR_FS_BASE_NR, %ecx
 	movl	UCTX_FS_BASE(%rbx), %eax
@@ -91,12 +111,26 @@ dune_trap_common:
 	 * when no C code will run on this side (rbx still holds the thread).
 	 */
 	testb	$3, TF_CS(%rsp)
-	jz	3f
+	jnz	5f
+	/* back into the stub's window: ring 3's GS base (it was saved) */
+	leaq	dune_user_syscall_stub(%rip), %rax
+	cmpq	%rax, TF_RIP(%rsp)
+	je	6f
+	jmp	3f
+5:
 	cmpw	$0, UCTX_UFS_SET(%rbx)
-	je	3f
+	je	6f
 	movl	$MSR_FS_BASE_NR, %ecx
 	movl	UCTX_UFS_BASE(%rbx), %eax
 	movl	UCTX_UFS_BASE + 4(%rbx), %edx
+	wrmsr
+6:
+	/* and one set by dune_set_user_gs (no C uses GS: any order) */
+	cmpw	$0, UCTX_UGS_SET(%rbx)
+	je	3f
+	movl	$MSR_GS_BASE_NR, %ecx
+	movl	UCTX_UGS_BASE(%rbx), %eax
+	movl	UCTX_UGS_BASE + 4(%rbx), %edx
 	wrmsr
 3:
 	popq	%rdi

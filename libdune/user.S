@@ -62,6 +62,14 @@ dune_user_enter:
 	movl	UCTX_UFS_BASE + 4(%rdi), %edx
 	wrmsr
 1:
+	/* and its own GS base (dune_set_user_gs) */
+	cmpw	$0, UCTX_UGS_SET(%rdi)
+	je	2f
+	movl	$MSR_GS_BASE_NR, %ecx
+	movl	UCTX_UGS_BASE(%rdi), %eax
+	movl	UCTX_UGS_BASE + 4(%rdi), %edx
+	wrmsr
+2:
 	movq	%rsi, %rdi
 	jmp	tf_iret
 	.size dune_user_enter, . - dune_user_enter

@@ -215,6 +215,36 @@ void dune_set_user_fs(unsigned long fs_base)
 	t->user.ufs_set = 1;
 }
 
+/*
+ * Ring 3's GS base, likewise, but also read back on every entry from
+ * ring 3 (trap.S), so a base ring 3 set itself with WRGSBASE survives
+ * its system calls and traps, as natively.  Until the first
+ * dune_set_user_gs, ring 3 starts on the thread's base and keeps no base
+ * of its own across traps.  Ring-0 code never uses GS (TLS is FS).
+ */
+unsigned long dune_get_user_gs(void)
+{
+	struct dune_thread *t;
+
+	if (!dune_active())
+		return 0;
+	t = dune_cur_thread();
+	if (t->user.ugs_set)
+		return t->user.ugs_base;
+	return t->user.active ? t->user.gs_base : rdmsr(MSR_GS_BASE_NR);
+}
+
+void dune_set_user_gs(unsigned long gs_base)
+{
+	struct dune_thread *t;
+
+	if (!dune_active())
+		return;
+	t = dune_cur_thread();
+	t->user.ugs_base = gs_base;
+	t->user.ugs_set = 1;
+}
+
 __attribute__((noreturn)) void dune_ret_from_user(int ret)
 {
 	struct dune_thread *t;
@@ -269,6 +299,13 @@ __attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf)
 		dune_user_sanitize(&f);
 		dune_set_lstar(t, true);
 		/* Last: no TLS access from here to ring 3 (no epilogue). */
+		if (t->user.ugs_set)
+			__asm__ volatile("wrmsr"
+					 :
+					 : "c"(MSR_GS_BASE_NR),
+					   "a"((uint32_t)t->user.ugs_base),
+					   "d"((uint32_t)(t->user.ugs_base >> 32))
+					 : "memory");
 		if (t->user.ufs_set)
 			__asm__ volatile("wrmsr"
 					 :
@@ -284,6 +321,15 @@ __attribute__((noreturn)) void dune_pop_trap_frame(struct dune_tf *tf)
 		f.rflags |= RFL_FIXED;
 		/* Back into the ring-3 stub's window: ring 3 is still on. */
 		dune_set_lstar(t, f.rip == (uint64_t)dune_user_syscall_stub);
+		/* with ring 3's GS base, which the stub's trap saves again */
+		if (f.rip == (uint64_t)dune_user_syscall_stub &&
+		    t->user.ugs_set)
+			__asm__ volatile("wrmsr"
+					 :
+					 : "c"(MSR_GS_BASE_NR),
+					   "a"((uint32_t)t->user.ugs_base),
+					   "d"((uint32_t)(t->user.ugs_base >> 32))
+					 : "memory");
 	}
 	t->trap_depth = 0;
 	dune_tf_pop(&f);

@@ -101,12 +101,12 @@ START_TEST(kinds)
 {
 	static const int mem[] = { SYS_brk, SYS_mmap, SYS_munmap,
 				   SYS_mprotect, SYS_mremap, SYS_madvise,
-				   SYS_msync };
+				   SYS_msync, SYS_shmat, SYS_shmdt };
 	static const int refused[] = {
 		SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev,
 		SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
 		SYS_userfaultfd, SYS_perf_event_open, SYS_bpf, SYS_modify_ldt,
-		SYS_vmsplice, SYS_iopl, SYS_ioperm, SYS_shmat,
+		SYS_vmsplice, SYS_iopl, SYS_ioperm,
 	};
 	static const int emulated[] = { SYS_exit, SYS_exit_group,
 					SYS_arch_prctl, SYS_rt_sigaction,
