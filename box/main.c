@@ -24,6 +24,7 @@
 #include "load.h"
 #include "mem.h"
 #include "monitor.h"
+#include "phase.h"
 #include "policy.h"
 #include "proc.h"
 
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--exec-state") == 0)
 		exec_resume(argv[2]);
+	box_phase_start("exec, ld.so (from box-tsc's fork)");
 	if (box_cli_parse(argc, argv, &o, err, sizeof(err))) {
 		/* cli.c's messages carry the "dune-box: " prefix already */
 		fprintf(stderr, "%s\n", err);
@@ -186,6 +188,7 @@ int main(int argc, char **argv)
 	mo.stats = o.stats;
 	mo.quiet = o.quiet;
 	mo.kill_on_deny = o.kill_on_deny;
+	box_phase("options, program found, policy");
 
 	/*
 	 * Load before dune_init: the layout then covers the program where
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
 	if (box_load(prog, prog, o.argv, environ, mem, &img, err,
 		     sizeof(err)))
 		die(EXIT_USAGE, "%s", err);
+	box_phase("program loaded");
 	/*
 	 * Dune mode's set-up reads /proc/self/maps and opens /dev/dune:
 	 * before the path rules, which need not allow either.
@@ -206,6 +210,7 @@ int main(int argc, char **argv)
 	if (box_run_prepare(&img, mem))
 		die(EXIT_SETUP, "cannot use Dune mode (see above)");
 	box_proc_set_ignored(ign);
+	box_phase("dune_init");
 	exec_files[nexec++] = prog;
 	if (interp[0])
 		exec_files[nexec++] = interp;
@@ -214,6 +219,7 @@ int main(int argc, char **argv)
 			    sizeof(exec_files) / sizeof(exec_files[0]));
 	if (box_enforce(pol, exec_files, err, sizeof(err)))
 		die(EXIT_SETUP, "%s", err);
+	box_phase("enforce (netns, rlimits, Landlock)");
 
 	status = box_run(&img, mem, pol, &mo);
 	if (status < 0)

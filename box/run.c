@@ -23,6 +23,7 @@
 
 #include "load.h"
 #include "monitor-int.h"
+#include "phase.h"
 #include "thread.h"
 #include "sig.h"
 #include "../libdune/internal.h"
@@ -113,6 +114,14 @@ static void pf_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 	die_by(SIGSEGV, tf, addr);
 }
 
+/* The first system call closes the start-up phases (phase.h). */
+static void first_call(struct dune_tf *tf)
+{
+	box_phase("ring 3 to its first system call");
+	dune_register_syscall_handler(box_monitor_syscall);
+	box_monitor_syscall(tf);
+}
+
 static void handlers(bool on)
 {
 	unsigned int i;
@@ -121,7 +130,7 @@ static void handlers(bool on)
 		dune_register_intr_handler(exc_vectors[i],
 					   on ? exc_handler : NULL);
 	dune_register_pgflt_handler(on ? pf_handler : NULL);
-	dune_register_syscall_handler(on ? box_monitor_syscall : NULL);
+	dune_register_syscall_handler(on ? first_call : NULL);
 	if (on)
 		box_sig_start();
 }
@@ -162,12 +171,14 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 	box_mon.o = o ? *o : defaults;
 	if (dune_enter())
 		return -errno;
+	box_phase("dune_enter");
 	r = box_mem_build_root(mem);
 	if (r) {
 		fprintf(stderr, "dune-box: cannot build the sandbox's page tables: %s\n",
 			strerror(-r));
 		return r;
 	}
+	box_phase("sandbox root built");
 	if (box_mon.o.stats)
 		have_stats = !dune_get_stats(&st0);
 
@@ -188,6 +199,7 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 		dune_vm_switch(old);
 	}
 	handlers(false);
+	box_phase("the program, to its exit");
 	if (r < 0) {
 		fprintf(stderr, "dune-box: cannot start the program: %s\n",
 			strerror(-r));
@@ -202,6 +214,7 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 
 __attribute__((noreturn)) void box_exit_like(int status)
 {
+	box_phase_report();
 	fflush(NULL);
 	if (WIFSIGNALED(status) || (status & 0x7f)) {
 		int sig = status & 0x7f;
