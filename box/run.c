@@ -145,8 +145,16 @@ int box_run_prepare(const struct box_image *img, struct box_mem *mem)
 	box_cur = &box_main_thread;
 	box_brk_reserve();
 	box_mon.prepared = true;
-	/* pgroot supervisor-only: box_mem_build_root clones it (mem.h) */
-	return dune_init(false) ? -errno : 0;
+	/*
+	 * pgroot supervisor-only: box_mem_build_root clones it (mem.h).
+	 * Large leaves only: nothing here looks up pgroot's entries, and
+	 * the default tree's 4 KiB leaves over every 2 MiB block mapped now
+	 * (the 1 GiB brk reservation above among them) made dune_init and
+	 * the clone three quarters of dune-box's start (docs/benchmarks.md,
+	 * "Where dune-box's start-up goes").  The sandbox's root gets
+	 * 4 KiB leaves only where its ranges' edges split a large one.
+	 */
+	return dune_init_flags(DUNE_INIT_BIG_PGROOT) ? -errno : 0;
 }
 
 int box_run(const struct box_image *img, struct box_mem *mem,
