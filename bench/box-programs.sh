@@ -11,6 +11,7 @@
 #   sh200   a busybox sh script that forks and execs 200 times
 #   python  python3 start-up plus a short CPU-bound loop
 #   find    busybox find over a tree of 10,000 files
+# BOX_WAYS="native dune-box" (native first) runs only those ways.
 # Each run is timed with box-tsc (TSC ticks from before fork to after
 # wait), once.  A run counts only if it exits 0 with the native run's
 # exact output; otherwise its cell reads "fails" and a line below the
@@ -22,7 +23,7 @@
 tmp=${TMPDIR:-/tmp}/box-programs
 mkdir -p "$tmp" || exit 1
 PROGRAMS=${*:-gzip sh200 python find}
-WAYS="native dune-box box-ptrace strace box-unotify seccomp bwrap runsc"
+WAYS=${BOX_WAYS:-native dune-box box-ptrace strace box-unotify seccomp bwrap runsc}
 BB=$(command -v busybox)
 PY=$(command -v python3 || command -v python3.11)
 fails=""

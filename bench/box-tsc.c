@@ -7,12 +7,14 @@
  *
  * CMD's standard input is IN and its standard output OUT when given.
  * Prints "TICKS STATUS" on standard output, STATUS being CMD's exit
- * status or 128 + the signal that ended it.
+ * status or 128 + the signal that ended it.  CMD gets the TSC before the
+ * fork in BOX_TSC_T0 (dune-box's DUNE_BOX_PHASES report starts there).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +46,11 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	if (!pid) {
+		char t[24];
+
+		/* dune-box's DUNE_BOX_PHASES report counts from here */
+		snprintf(t, sizeof(t), "%llu", (unsigned long long)t0);
+		setenv("BOX_TSC_T0", t, 1);
 		if (in && (close(0), open(in, O_RDONLY)) != 0)
 			_exit(126);
 		if (out && (close(1), open(out, O_WRONLY | O_CREAT | O_TRUNC,

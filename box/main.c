@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "monitor.h"
 #include "ownfd.h"
+#include "phase.h"
 #include "policy.h"
 #include "proc.h"
 
@@ -110,6 +111,7 @@ static struct box_mem *load_prepared(const char *path, const char *execfn,
 		die(EXIT_SETUP, "out of memory");
 	if (box_load(path, execfn, argv, envp, mem, img, err, sizeof(err)))
 		die(status, "%s%s", what, err);
+	box_phase("program loaded");
 	/*
 	 * Dune mode's set-up installs its own handlers; the dispositions
 	 * the program inherits as ignored stay ignored in its view.
@@ -118,6 +120,7 @@ static struct box_mem *load_prepared(const char *path, const char *execfn,
 	if (box_run_prepare(img, mem))
 		die(EXIT_SETUP, "cannot use Dune mode (see above)");
 	box_proc_set_ignored(ign);
+	box_phase("dune_init");
 	return mem;
 }
 
@@ -183,6 +186,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--exec-state") == 0)
 		exec_resume(argv[2]);
+	box_phase_start("exec, ld.so (from box-tsc's fork)");
 	if (box_cli_parse(argc, argv, &o, err, sizeof(err))) {
 		/* cli.c's messages carry the "dune-box: " prefix already */
 		fprintf(stderr, "%s\n", err);
@@ -210,6 +214,7 @@ int main(int argc, char **argv)
 	pol = box_opts_policy(&o, cwd, err, sizeof(err));
 	if (!pol)
 		die(EXIT_USAGE, "%s", err);
+	box_phase("options, program found, policy");
 
 	/*
 	 * Load before dune_init: the layout then covers the program where
@@ -234,6 +239,8 @@ int main(int argc, char **argv)
 			    sizeof(exec_files) / sizeof(exec_files[0]));
 	if (box_enforce(pol, exec_files, err, sizeof(err)))
 		die(EXIT_SETUP, "%s", err);
+	box_phase("enforce (netns, rlimits, Landlock)");
+
 	run_to_exit(&img, mem, pol, log_fd, o.stats, o.quiet, o.kill_on_deny,
 		    prog);
 }

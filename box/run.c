@@ -24,6 +24,7 @@
 #include "load.h"
 #include "monitor-int.h"
 #include "ownfd.h"
+#include "phase.h"
 #include "thread.h"
 #include "sig.h"
 #include "../libdune/internal.h"
@@ -114,6 +115,14 @@ static void pf_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 	die_by(SIGSEGV, tf, addr);
 }
 
+/* The first system call closes the start-up phases (phase.h). */
+static void first_call(struct dune_tf *tf)
+{
+	box_phase("ring 3 to its first system call");
+	dune_register_syscall_handler(box_monitor_syscall);
+	box_monitor_syscall(tf);
+}
+
 static void handlers(bool on)
 {
 	unsigned int i;
@@ -122,7 +131,7 @@ static void handlers(bool on)
 		dune_register_intr_handler(exc_vectors[i],
 					   on ? exc_handler : NULL);
 	dune_register_pgflt_handler(on ? pf_handler : NULL);
-	dune_register_syscall_handler(on ? box_monitor_syscall : NULL);
+	dune_register_syscall_handler(on ? first_call : NULL);
 	if (on)
 		box_sig_start();
 }
@@ -137,8 +146,16 @@ int box_run_prepare(const struct box_image *img, struct box_mem *mem)
 	box_cur = &box_main_thread;
 	box_brk_reserve();
 	box_mon.prepared = true;
-	/* pgroot supervisor-only: box_mem_build_root clones it (mem.h) */
-	return dune_init(false) ? -errno : 0;
+	/*
+	 * pgroot supervisor-only: box_mem_build_root clones it (mem.h).
+	 * Large leaves only: nothing here looks up pgroot's entries, and
+	 * the default tree's 4 KiB leaves over every 2 MiB block mapped now
+	 * (the 1 GiB brk reservation above among them) made dune_init and
+	 * the clone three quarters of dune-box's start (docs/benchmarks.md,
+	 * "Where dune-box's start-up goes").  The sandbox's root gets
+	 * 4 KiB leaves only where its ranges' edges split a large one.
+	 */
+	return dune_init_flags(DUNE_INIT_BIG_PGROOT) ? -errno : 0;
 }
 
 int box_run(const struct box_image *img, struct box_mem *mem,
@@ -169,12 +186,14 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 		box_fd_own(box_mon.o.log_fd, &box_mon.o.log_fd);
 	if (dune_enter())
 		return -errno;
+	box_phase("dune_enter");
 	r = box_mem_build_root(mem);
 	if (r) {
 		fprintf(stderr, "dune-box: cannot build the sandbox's page tables: %s\n",
 			strerror(-r));
 		return r;
 	}
+	box_phase("sandbox root built");
 	if (box_mon.o.stats)
 		have_stats = !dune_get_stats(&st0);
 
@@ -196,6 +215,7 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 		dune_vm_switch(old);
 	}
 	handlers(false);
+	box_phase("the program, to its exit");
 	if (r < 0) {
 		fprintf(stderr, "dune-box: cannot start the program: %s\n",
 			strerror(-r));
@@ -210,6 +230,7 @@ int box_run(const struct box_image *img, struct box_mem *mem,
 
 __attribute__((noreturn)) void box_exit_like(int status)
 {
+	box_phase_report();
 	fflush(NULL);
 	if (WIFSIGNALED(status) || (status & 0x7f)) {
 		int sig = status & 0x7f;
