@@ -104,6 +104,41 @@ static inline void same(const char *const opts[], char *const argv[])
 			boxed.status, boxed.out);
 }
 
+/*
+ * PROG CASE natively and as `dune-box [OPTS] -- PROG CASE`: true if
+ * alike, else false and both runs reported (the caller counts them).
+ */
+static inline bool same_case(const char *const opts[], const char *prog,
+			     const char *c)
+{
+	char *argv[] = { (char *)prog, (char *)c, NULL };
+
+	run(argv, &native);
+	run_boxed(opts, argv);
+	if (same_as_native())
+		return true;
+	fprintf(stderr, "    %s %s: native status 0x%x, output:\n%s\n"
+		"    dune-box status 0x%x, output:\n%s\n", prog, c ? c : "",
+		native.status, native.out, boxed.status, boxed.out);
+	return false;
+}
+
+/* Every case of @list, PROG and PROG-static alike (same_case). */
+static inline void same_cases(const char *const opts[], const char *prog,
+			      const char *const list[])
+{
+	char stat[64];
+	int i, bad = 0;
+
+	snprintf(stat, sizeof(stat), "%s-static", prog);
+	for (i = 0; list[i]; i++) {
+		bad += !same_case(opts, prog, list[i]);
+		bad += !same_case(opts, stat, list[i]);
+	}
+	if (bad)
+		IT_FAIL("%d runs differ from the native ones", bad);
+}
+
 /* @path holds @text, with @mode whatever the umask. */
 static inline void write_file(const char *path, const char *text,
 			      mode_t mode)

@@ -15,36 +15,6 @@
 
 #include "box-compare.h"
 
-/* PROG CASE natively and under dune-box; false (and a report) if not alike. */
-static bool same_case(const char *prog, const char *c)
-{
-	char *argv[] = { (char *)prog, (char *)c, NULL };
-
-	run(argv, &native);
-	run_boxed(NULL, argv);
-	if (same_as_native())
-		return true;
-	fprintf(stderr, "    %s %s: native status 0x%x, output:\n%s\n"
-		"    dune-box status 0x%x, output:\n%s\n", prog, c,
-		native.status, native.out, boxed.status, boxed.out);
-	return false;
-}
-
-/* Every case of @prog, dynamic and static. */
-static void cases(const char *prog, const char *const list[])
-{
-	char stat[64];
-	int i, bad = 0;
-
-	snprintf(stat, sizeof(stat), "%s-static", prog);
-	for (i = 0; list[i]; i++) {
-		bad += !same_case(prog, list[i]);
-		bad += !same_case(stat, list[i]);
-	}
-	if (bad)
-		IT_FAIL("%d runs differ from the native ones", bad);
-}
-
 static void test_handlers(void)
 {
 	static const char *const list[] = {
@@ -52,7 +22,7 @@ static void test_handlers(void)
 		"nodefer", "defer", "altstack", "autodisarm", "longjmp", "fpu",
 		NULL };
 
-	cases("box-sig-handlers", list);
+	same_cases(NULL, "box-sig-handlers", list);
 }
 
 static void test_faults(void)
@@ -61,7 +31,7 @@ static void test_faults(void)
 		"segv", "accerr", "ud2", "div", "int3", "rerun", "blocked",
 		"badfpu", NULL };
 
-	cases("box-sig-faults", list);
+	same_cases(NULL, "box-sig-faults", list);
 }
 
 /*
@@ -74,10 +44,10 @@ static void test_frame_attacks(void)
 {
 	static const char *const list[] = { "cs", "iopl", "rip", "rsp", NULL };
 
-	cases("box-sig-faults", list);
-	IT_ASSERT(same_case("box-sig-faults", "rip"));
+	same_cases(NULL, "box-sig-faults", list);
+	IT_ASSERT(same_case(NULL, "box-sig-faults", "rip"));
 	IT_ASSERT(strstr(boxed.out, "monitor is intact"));
-	IT_ASSERT(same_case("box-sig-faults", "iopl"));
+	IT_ASSERT(same_case(NULL, "box-sig-faults", "iopl"));
 	IT_ASSERT(strstr(boxed.out, "iopl 0 if 1"));
 }
 
@@ -87,7 +57,7 @@ static void test_interrupts(void)
 		"loop", "read-eintr", "read-restart", "pause", "sigsuspend",
 		"nanosleep", NULL };
 
-	cases("box-sig-intr", list);
+	same_cases(NULL, "box-sig-intr", list);
 }
 
 /* The fidelity harness's plain signal programs (no threads, no fork). */
@@ -99,7 +69,7 @@ static void test_fid_programs(void)
 	int i, bad = 0;
 
 	for (i = 0; progs[i]; i++)
-		bad += !same_case(progs[i], NULL);
+		bad += !same_case(NULL, progs[i], NULL);
 	if (bad)
 		IT_FAIL("%d runs differ from the native ones", bad);
 }
