@@ -60,6 +60,21 @@
 	movq	TF_R15(%rdi), %r15
 	movq	TF_RDI(%rdi), %rdi
 .endm
+
+/*
+ * Ring 3's own FS or GS base (dune_set_user_fs, dune_set_user_gs) into
+ * MSR \msr from the struct dune_user_ctx at \ctx, if it was given one
+ * (\set non-zero); clobbers rax, rcx and rdx.
+ */
+.macro UCTX_LOAD_USER_BASE ctx:req, set:req, base:req, msr:req
+	cmpw	$0, \set(\ctx)
+	je	.Lno_user_base\@
+	movl	$\msr, %ecx
+	movl	\base(\ctx), %eax
+	movl	\base + 4(\ctx), %edx
+	wrmsr
+.Lno_user_base\@:
+.endm
 #endif
 
 #endif

@@ -118,20 +118,10 @@ dune_trap_common:
 	je	6f
 	jmp	3f
 5:
-	cmpw	$0, UCTX_UFS_SET(%rbx)
-	je	6f
-	movl	$MSR_FS_BASE_NR, %ecx
-	movl	UCTX_UFS_BASE(%rbx), %eax
-	movl	UCTX_UFS_BASE + 4(%rbx), %edx
-	wrmsr
+	UCTX_LOAD_USER_BASE %rbx, UCTX_UFS_SET, UCTX_UFS_BASE, MSR_FS_BASE_NR
 6:
 	/* and one set by dune_set_user_gs (no C uses GS: any order) */
-	cmpw	$0, UCTX_UGS_SET(%rbx)
-	je	3f
-	movl	$MSR_GS_BASE_NR, %ecx
-	movl	UCTX_UGS_BASE(%rbx), %eax
-	movl	UCTX_UGS_BASE + 4(%rbx), %edx
-	wrmsr
+	UCTX_LOAD_USER_BASE %rbx, UCTX_UGS_SET, UCTX_UGS_BASE, MSR_GS_BASE_NR
 3:
 	popq	%rdi
 	popq	%rsi

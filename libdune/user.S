@@ -54,22 +54,9 @@ dune_user_enter:
 	movq	%rdx, UCTX_RFLAGS(%rdi)
 	stmxcsr	UCTX_MXCSR(%rdi)
 	fnstcw	UCTX_FCW(%rdi)
-	/* ring 3's own FS base, if dune_set_user_fs gave it one */
-	cmpw	$0, UCTX_UFS_SET(%rdi)
-	je	1f
-	movl	$MSR_FS_BASE_NR, %ecx
-	movl	UCTX_UFS_BASE(%rdi), %eax
-	movl	UCTX_UFS_BASE + 4(%rdi), %edx
-	wrmsr
-1:
-	/* and its own GS base (dune_set_user_gs) */
-	cmpw	$0, UCTX_UGS_SET(%rdi)
-	je	2f
-	movl	$MSR_GS_BASE_NR, %ecx
-	movl	UCTX_UGS_BASE(%rdi), %eax
-	movl	UCTX_UGS_BASE + 4(%rdi), %edx
-	wrmsr
-2:
+	/* ring 3's own FS and GS bases, if dune_set_user_fs/gs gave them */
+	UCTX_LOAD_USER_BASE %rdi, UCTX_UFS_SET, UCTX_UFS_BASE, MSR_FS_BASE_NR
+	UCTX_LOAD_USER_BASE %rdi, UCTX_UGS_SET, UCTX_UGS_BASE, MSR_GS_BASE_NR
 	movq	%rsi, %rdi
 	jmp	tf_iret
 	.size dune_user_enter, . - dune_user_enter
