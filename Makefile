@@ -287,32 +287,17 @@ $(LOAD_PROGS): test/load/box-auxv.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LOAD_LDFLAGS) $< -o $@
 
-# How programs end (exit, signals, privileged instructions), static and
-# dynamic, for itest-box's comparisons with native runs.
-progs: $(B)/bin/box-ends $(B)/bin/box-ends-static
-$(B)/bin/box-ends: test/load/box-ends.c
+# Programs the dune-box itests run natively and boxed and compare, each
+# static and dynamic: how programs end (itest-box), their view of their
+# fds (itest-box-fds), processes (itest-box-proc), memory calls
+# (itest-box-mem), ring-3 signal handlers (itest-box-signal).
+BOX_PAIR := $(addprefix $(B)/bin/,box-ends box-fds box-proc box-mem) \
+	$(patsubst test/load/%.c,$(B)/bin/%,$(wildcard test/load/box-sig-*.c))
+progs: $(BOX_PAIR) $(addsuffix -static,$(BOX_PAIR))
+$(BOX_PAIR): $(B)/bin/%: test/load/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@
-$(B)/bin/box-ends-static: test/load/box-ends.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static $< -o $@
-
-# The program's view of its fds (test/load/box-fds.c), static and
-# dynamic, for itest-box-fds: the monitor's fds hidden.
-progs: $(B)/bin/box-fds $(B)/bin/box-fds-static
-$(B)/bin/box-fds: test/load/box-fds.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@
-$(B)/bin/box-fds-static: test/load/box-fds.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static $< -o $@
-
-# Processes (fork, vfork, exec), static and dynamic, for itest-box-proc.
-progs: $(B)/bin/box-proc $(B)/bin/box-proc-static
-$(B)/bin/box-proc: test/load/box-proc.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@
-$(B)/bin/box-proc-static: test/load/box-proc.c
+$(addsuffix -static,$(BOX_PAIR)): $(B)/bin/%-static: test/load/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@
 
@@ -332,17 +317,6 @@ $(addsuffix -static,$(BOX_THR_DYN)): $(B)/bin/%-static: test/load/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static $< -o $@ -lpthread
 
-# Ring-3 signal handlers (test/load/box-sig-*.c), static and dynamic, for
-# itest-box-signal's comparisons with native runs.
-BOX_SIG_PROGS := $(patsubst test/load/%.c,$(B)/bin/%,$(wildcard test/load/box-sig-*.c))
-progs: $(BOX_SIG_PROGS) $(addsuffix -static,$(BOX_SIG_PROGS))
-$(B)/bin/box-sig-%-static: test/load/box-sig-%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static $< -o $@
-$(B)/bin/box-sig-%: test/load/box-sig-%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@
-
 # System calls the monitor's table gained (test/load/box-calls-*.c),
 # static and dynamic, for itest-box-calls' comparisons with native runs.
 BOX_CALLS_PROGS := $(patsubst test/load/%.c,$(B)/bin/%,$(wildcard test/load/box-calls-*.c))
@@ -354,16 +328,6 @@ $(B)/bin/box-calls-%: test/load/box-calls-%.c test/load/box-calls.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ -lpthread -Wl,--push-state,--no-as-needed \
 		-lgcc_s -Wl,--pop-state
-
-# Memory calls (test/load/box-mem.c), static and dynamic, for
-# itest-box-mem's comparisons with native runs.
-progs: $(B)/bin/box-mem $(B)/bin/box-mem-static
-$(B)/bin/box-mem: test/load/box-mem.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@
-$(B)/bin/box-mem-static: test/load/box-mem.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static $< -o $@
 
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).  Linked
