@@ -136,11 +136,43 @@ static void test_exits_per_call(void)
 		IT_FAIL("personality (denied): %ld exits for %d calls", d, n);
 }
 
+/*
+ * DUNE_BOX_PHASES=1 (box/phase.c): at the end, one stderr line per
+ * start-up phase with its ticks (docs/benchmarks.md); none without it.
+ */
+static void test_phases(void)
+{
+	static const char *const want[] = {
+		"options, program found, policy", "program loaded", "dune_init",
+		"enforce (netns, rlimits, Landlock)", "dune_enter",
+		"sandbox root built", "ring 3 to its first system call",
+		"the program, to its exit",
+	};
+	char out[4096], pat[96];
+	unsigned long long v;
+	unsigned int i;
+	const char *p;
+
+	IT_ASSERT_EQ(run("env DUNE_BOX_PHASES=1 dune-box -- /bin/busybox true 2>&1",
+			 out, sizeof(out)), 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(pat, sizeof(pat), "dune-box: phase %s ", want[i]);
+		p = strstr(out, pat);
+		if (!p || sscanf(p + strlen(pat), "%llu", &v) != 1 || !v)
+			IT_FAIL("no ticks for phase '%s' in: %s", want[i], out);
+	}
+	IT_ASSERT_EQ(run("dune-box -- /bin/busybox true 2>&1", out, sizeof(out)),
+		     0);
+	if (strstr(out, "phase"))
+		IT_FAIL("phases reported without DUNE_BOX_PHASES: %s", out);
+}
+
 static const struct itest tests[] = {
 	{ "native", test_native },
 	{ "dune_box", test_dune_box },
 	{ "interposers", test_interposers },
 	{ "exits_per_call", test_exits_per_call },
+	{ "phases", test_phases },
 };
 
 ITEST_MAIN(tests)
