@@ -57,6 +57,9 @@ struct box_thread {
 	struct box_ctx ctx;		/* the call being worked on */
 	stack_t altstack;		/* ring 3's sigaltstack */
 	uint64_t robust_head, robust_len, clear_child_tid;
+	struct box_thread *robust_next;	/* robust.c: threads with a list */
+	int robust_tid;
+	bool robust_listed;
 	int kind;			/* thread.c: main, thread, vfork child */
 	int lock_held;			/* thread.c: the memory lock, 1 read, 2 write */
 };

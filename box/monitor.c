@@ -428,11 +428,7 @@ static long emul(struct box_ctx *c)
 		 * Kept, not given to Linux: at thread exit the kernel would
 		 * write to every futex the list names, wherever it is.
 		 */
-		if (c->a[1] != 24)
-			return -EINVAL;
-		box_self()->robust_head = c->a[0];
-		box_self()->robust_len = c->a[1];
-		return 0;
+		return box_set_robust_list(c);
 	case SYS_get_robust_list:
 		return box_get_robust_list(c);
 	case SYS_personality:

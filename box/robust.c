@@ -17,8 +17,10 @@
  * list_op_pending }, bit 0 of a pointer marks a PI futex.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -80,19 +82,73 @@ static void futex_death(uint64_t p, int tid, bool pi, bool pending)
 		sys3(SYS_futex, p, FUTEX_WAKE, 1);
 }
 
-void box_robust_exit(void)
+/*
+ * The threads of this process that registered a list (vfork children
+ * aside: a process of their own, which their exit_group alone ends): at
+ * exit_group, Linux walks the list of every thread of the group as it
+ * dies, while here only the caller runs monitor code again.
+ */
+static pthread_mutex_t listed_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct box_thread *listed;
+
+static void unlist(struct box_thread *t)
+{
+	struct box_thread **pp;
+
+	pthread_mutex_lock(&listed_lock);
+	for (pp = &listed; *pp; pp = &(*pp)->robust_next)
+		if (*pp == t) {
+			*pp = t->robust_next;
+			break;
+		}
+	t->robust_next = NULL;
+	t->robust_listed = false;
+	pthread_mutex_unlock(&listed_lock);
+}
+
+long box_set_robust_list(struct box_ctx *c)
 {
 	struct box_thread *t = box_self();
-	uint64_t head = t->robust_head, entry, next, off, pending;
+
+	if (c->a[1] != sizeof(struct robust_list_head))
+		return -EINVAL;
+	__atomic_store_n(&t->robust_head, c->a[0], __ATOMIC_RELEASE);
+	t->robust_len = c->a[1];
+	if (!t->robust_listed && !box_thread_is_vfork_child()) {
+		t->robust_tid = sys3(SYS_gettid, 0, 0, 0);
+		pthread_mutex_lock(&listed_lock);
+		t->robust_next = listed;
+		listed = t;
+		t->robust_listed = true;
+		pthread_mutex_unlock(&listed_lock);
+	}
+	return 0;
+}
+
+void box_robust_after_fork(void)
+{
+	struct box_thread *t = box_self();
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	/* alone in the child, which has no list yet (glibc registers anew) */
+	memcpy(&listed_lock, &fresh, sizeof(listed_lock));
+	listed = NULL;
+	t->robust_next = NULL;
+	t->robust_listed = false;
+	t->robust_head = 0;
+}
+
+/* @t's list, as the thread @tid's: once (another walker may race us). */
+static void walk(struct box_thread *t, int tid)
+{
+	uint64_t head = __atomic_exchange_n(&t->robust_head, 0,
+					     __ATOMIC_ACQ_REL);
+	uint64_t entry, next, off, pending;
 	unsigned int limit = ROBUST_LIST_LIMIT;
 	bool pi, next_pi, pending_pi, more;
-	int tid;
 
-	/* Once per thread, as Linux clears the task's pointer */
-	t->robust_head = 0;
 	if (!head)
 		return;
-	tid = sys3(SYS_gettid, 0, 0, 0);
 	box_lock_read();
 	if (!get_word(head + offsetof(struct robust_list_head, list.next),
 		      &entry) ||
@@ -123,6 +179,34 @@ void box_robust_exit(void)
 		futex_death(pending + off, tid, pending_pi, true);
 out:
 	box_unlock();
+}
+
+void box_robust_exit(void)
+{
+	struct box_thread *t = box_self();
+
+	if (t->robust_listed)
+		unlist(t);
+	/* Once per thread, as Linux clears the task's pointer */
+	walk(t, sys3(SYS_gettid, 0, 0, 0));
+}
+
+void box_robust_exit_group(void)
+{
+	struct box_thread *t;
+
+	box_robust_exit();
+	/*
+	 * The others, which Linux kills: each would walk its own list as it
+	 * dies.  They are stopped at the gate, or compute at ring 3 (where
+	 * an uncontended lock takes no system call: one taken after this
+	 * walk stays unmarked); a list walked here is cleared, so never
+	 * walked twice.
+	 */
+	pthread_mutex_lock(&listed_lock);
+	for (t = listed; t; t = t->robust_next)
+		walk(t, t->robust_tid);
+	pthread_mutex_unlock(&listed_lock);
 }
 
 long box_get_robust_list(struct box_ctx *c)

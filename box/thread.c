@@ -125,7 +125,7 @@ void box_thread_after_fork(void)
 	box_self()->lock_held = 0;
 	box_self()->kind = KIND_MAIN;
 	/* Linux's fork child has no robust list (glibc registers anew) */
-	box_self()->robust_head = 0;
+	box_robust_after_fork();
 	others = 0;
 	ending = 0;
 }
@@ -491,15 +491,21 @@ void box_thread_end(int status)
 	struct box_thread *t = box_self();
 
 	box_unlock();
-	/* natively each thread walks its own list as it dies */
-	box_robust_exit();
 	if (t->kind == KIND_VFORK) {
-		/* its own process: end just that */
+		/* its own process: just its own list */
+		box_robust_exit();
 		if (status & 0x7f)
 			dune_die_signal(status & 0x7f);
 		for (;;)
 			sys(SYS_exit_group, (status >> 8) & 0xff, 0, 0);
 	}
+	/*
+	 * Natively each thread of the group walks its own list as it dies.
+	 * Ours first; the others once set_ending has stopped them at their
+	 * next call (it does not return if another thread ends the run).
+	 */
+	box_robust_exit();
 	set_ending(status);
+	box_robust_exit_group();
 	dune_ret_from_user(RUN_END);
 }

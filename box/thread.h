@@ -67,6 +67,12 @@ void box_thread_after_fork(void);
  * walks it, once.  Called without the memory lock.
  */
 void box_robust_exit(void);
+/* ... and, at the end of the whole process, every thread's list too. */
+void box_robust_exit_group(void);
+/* set_robust_list: the list kept for the thread's death. */
+long box_set_robust_list(struct box_ctx *c);
+/* In a fork child: no thread has a list yet. */
+void box_robust_after_fork(void);
 /* get_robust_list of the calling thread (pid 0 or its own tid). */
 long box_get_robust_list(struct box_ctx *c);
 

@@ -151,6 +151,51 @@ static int t_pshared(int wait)
 	return 0;
 }
 
+/* Locks the shared mutex, says so, and never ends by itself. */
+static void *other_holder(void *arg)
+{
+	printf("other: lock %d\n", pthread_mutex_lock(mx));
+	fflush(stdout);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A fork child's *other* thread holds the process-shared mutex when the
+ * child's main thread calls exit (exit_group): Linux walks the list of
+ * every thread of the group as it dies, so the parent sees EOWNERDEAD.
+ */
+static int t_pshared_other(void)
+{
+	static int locked;
+	pthread_t t;
+	pid_t pid;
+	int st;
+
+	mx = mmap(NULL, sizeof(*mx), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mx == MAP_FAILED)
+		return 71;
+	robust_init(mx, 1);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return 71;
+	if (pid == 0) {
+		start(&t, other_holder, &locked);
+		while (!__atomic_load_n(&locked, __ATOMIC_ACQUIRE))
+			sched_yield();
+		exit(3);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return 72;
+	printf("child status %d\n", WEXITSTATUS(st));
+	take_after_death("parent");
+	return 0;
+}
+
 /*
  * A hand-made list, registered by a thread that then ends with a raw
  * exit (glibc's list is not involved):
@@ -254,6 +299,8 @@ int main(int argc, char **argv)
 		return t_pshared(0);
 	if (argc > 1 && !strcmp(argv[1], "pshared-waiter"))
 		return t_pshared(1);
+	if (argc > 1 && !strcmp(argv[1], "pshared-other"))
+		return t_pshared_other();
 	if (argc > 1 && !strcmp(argv[1], "raw"))
 		return t_raw(0);
 	if (argc > 1 && !strcmp(argv[1], "raw-badend"))

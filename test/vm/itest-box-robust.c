@@ -25,6 +25,8 @@ static void test_waiter(void) { robust_case("waiter"); }
 /* Process-shared, in shared memory: a fork child exits holding it. */
 static void test_pshared(void) { robust_case("pshared"); }
 static void test_pshared_waiter(void) { robust_case("pshared-waiter"); }
+/* another thread than exit_group's caller holds it */
+static void test_pshared_other(void) { robust_case("pshared-other"); }
 /* A hand-made list: a loop (the walk's limit), a pending entry. */
 static void test_raw(void) { robust_case("raw"); }
 /* ... ending in an unmapped pointer: the walk stops, pending untouched. */
@@ -37,6 +39,7 @@ static const struct itest tests[] = {
 	{ "waiter", test_waiter },
 	{ "pshared", test_pshared },
 	{ "pshared_waiter", test_pshared_waiter },
+	{ "pshared_other", test_pshared_other },
 	{ "raw", test_raw },
 	{ "raw_badend", test_raw_badend },
 	{ "getlist", test_getlist },
