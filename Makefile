@@ -329,6 +329,18 @@ $(B)/bin/box-calls-%: test/load/box-calls-%.c test/load/box-calls.h
 	$(CC) $(CFLAGS) $< -o $@ -lpthread -Wl,--push-state,--no-as-needed \
 		-lgcc_s -Wl,--pop-state
 
+# The same tests' view of a musl program (test/load/box-musl.c), built
+# with musl-gcc (tools/install-deps installs musl-tools), static and
+# dynamic (its loader, /lib/ld-musl-x86_64.so.1, is shipped by dune-vm).
+MUSL_CC ?= musl-gcc
+progs: $(B)/bin/box-musl $(B)/bin/box-musl-static
+$(B)/bin/box-musl: test/load/box-musl.c
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror $< -o $@
+$(B)/bin/box-musl-static: test/load/box-musl.c
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -static $< -o $@
+
 # A libc-free static ET_EXEC image for itest-compat-elf (libdune's ELF
 # API loads it and runs it at ring 3, in the original's style).  Linked
 # at 512 MiB: itest-compat-elf, static and not PIE like the original's
