@@ -6,21 +6,22 @@
  * sandbox's root, and they never touch memory the sandbox does not own.
  *
  * shmat: with no address Linux chooses free address space, as for mmap
- * without a hint.  With one (SHM_RND rounds it down to SHMLBA), the range
- * must be the sandbox's or free: free pages are reserved first (claim) and
- * the segment then replaces the reservation (SHM_REMAP), which is what a
- * native shmat onto an address the program had unmapped does; pages the
- * program has mapped need SHM_REMAP as natively (else EINVAL), and the
- * monitor's memory is refused (EINVAL, with a message).
+ * without a hint.  With one (SHM_RND rounds it down to SHMLBA), the
+ * segment is attached in free space first and its real extent read;
+ * the target range must then be the sandbox's or free: free pages are
+ * reserved (claim) and the attachment moved over the reservation with
+ * mremap, which is what a native shmat onto an address the program had
+ * unmapped gives; pages the program has mapped need SHM_REMAP as
+ * natively (else EINVAL), and the monitor's memory is refused (EINVAL,
+ * with a message).  shmdt finds a moved attachment as an unmoved one
+ * (Linux looks for the segment's mapping at offset 0 at that address).
  *
  * The extent of an attachment is the kernel's word, read from
  * /proc/self/maps (the segment's mapping from its start, as many VMAs as
  * mprotect split it into), both to record what shmat mapped and to find
- * what shmdt unmaps.  The segment's size from IPC_STAT, read just before
- * shmat, sizes what a given address claims; should the id name another
- * segment by the time shmat runs (removed and its id reused meanwhile,
- * which takes a full cycle of Linux's id sequence), the extent check
- * undoes the attachment.
+ * what shmdt unmaps.  Without an address, the segment's size from
+ * IPC_STAT is checked against what Linux mapped (an id removed and
+ * reused meanwhile names another segment: the attachment is undone).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -156,17 +157,69 @@ int box_vma_at(uint64_t addr, struct box_vma *out)
 	return r;
 }
 
+/*
+ * shmat at @addr: attached first where Linux chooses, in free space, so
+ * that whatever size the segment has by then nothing can be replaced;
+ * then, its real extent known, moved onto the claimed target with one
+ * mremap.  (A SHM_REMAP at the target itself maps the size Linux finds
+ * at that moment: a segment removed and its id reused after the IPC_STAT
+ * could be larger than the claim and replace the monitor's memory.)
+ */
+static long shm_at_addr(struct box_ctx *c, uint64_t addr, int fl, int prot)
+{
+	uint64_t hi, end, p, span_end, size;
+	long r, m, ret = -EINVAL;
+	int pr;
+
+	r = dune_sys6(SYS_shmat, c->a[0], 0, fl & ~(SHM_RND | SHM_REMAP), 0,
+		      0, 0);
+	if (box_is_err(r))
+		return r;
+	if (shm_extent(r, &end) || end <= (uint64_t)r) {
+		c->refusal = "shmat: the segment changed while it was attached";
+		goto undo;
+	}
+	size = end - r;
+	if (!box_range_ok(addr, size, &hi))
+		goto undo;
+	/*
+	 * Natively the range must be free (a page the program unmapped
+	 * is) unless SHM_REMAP; the monitor's pages are "in use" whatever
+	 * the flags.
+	 */
+	for (p = addr; p < hi && !(fl & SHM_REMAP); p = span_end) {
+		pr = box_mem_span(box_mon.mem, p, &span_end);
+		if (pr >= 0 && !(pr & BOX_MEM_RESERVED))
+			goto undo;
+	}
+	if (box_claim(addr, hi)) {
+		c->refusal = "shmat over memory the sandbox does not own";
+		goto undo;
+	}
+	/* over the claim (a reservation the sandbox owns) in one step */
+	m = dune_sys6(SYS_mremap, r, size, size,
+		      MREMAP_MAYMOVE | MREMAP_FIXED, addr, 0);
+	if (box_is_err(m)) {
+		ret = m;
+		goto undo;
+	}
+	if (box_mem_add(box_mon.mem, addr, addr + size, prot)) {
+		box_unmap_keep(addr, addr + size);
+		return -ENOMEM;
+	}
+	return addr;
+undo:
+	dune_sys6(SYS_shmdt, r, 0, 0, 0, 0, 0);
+	return ret;
+}
+
 long box_shm_at(struct box_ctx *c)
 {
-	uint64_t addr = c->a[1], hi, end, size, p, span_end;
-	int fl = c->a[2], prot, pr;
+	uint64_t addr = c->a[1], end, size;
+	int fl = c->a[2], prot;
 	struct shmid_ds ds;
 	long r;
 
-	r = dune_sys6(SYS_shmctl, c->a[0], IPC_STAT, (uint64_t)&ds, 0, 0, 0);
-	if (r)
-		return r;
-	size = BOX_PAGE_UP(ds.shm_segsz);
 	prot = PROT_READ | (fl & SHM_RDONLY ? 0 : PROT_WRITE) |
 	       (fl & SHM_EXEC ? PROT_EXEC : 0);
 	if (addr & (SHMLBA - 1)) {
@@ -174,38 +227,21 @@ long box_shm_at(struct box_ctx *c)
 			return -EINVAL;
 		addr &= ~(uint64_t)(SHMLBA - 1);
 	}
-	if (!addr) {
-		/* Linux chooses: free address space only (as mmap's) */
-		if (fl & SHM_REMAP)
-			return -EINVAL;
-		r = dune_sys6(SYS_shmat, c->a[0], 0, fl, 0, 0, 0);
-	} else {
-		if (!box_range_ok(addr, size, &hi))
-			return -EINVAL;
-		/*
-		 * Natively the range must be free (a page the program
-		 * unmapped is) unless SHM_REMAP; the monitor's pages are
-		 * "in use" whatever the flags.
-		 */
-		for (p = addr; p < hi && !(fl & SHM_REMAP); p = span_end) {
-			pr = box_mem_span(box_mon.mem, p, &span_end);
-			if (pr >= 0 && !(pr & BOX_MEM_RESERVED))
-				return -EINVAL;
-		}
-		if (box_claim(addr, hi)) {
-			c->refusal = "shmat over memory the sandbox does not own";
-			return -EINVAL;
-		}
-		r = dune_sys6(SYS_shmat, c->a[0], addr,
-			      (fl & ~SHM_RND) | SHM_REMAP, 0, 0, 0);
-	}
+	if (addr)
+		return shm_at_addr(c, addr, fl, prot);
+	/* Linux chooses: free address space only (as mmap's) */
+	if (fl & SHM_REMAP)
+		return -EINVAL;
+	r = dune_sys6(SYS_shmctl, c->a[0], IPC_STAT, (uint64_t)&ds, 0, 0, 0);
+	if (r)
+		return r;
+	size = BOX_PAGE_UP(ds.shm_segsz);
+	r = dune_sys6(SYS_shmat, c->a[0], 0, fl, 0, 0, 0);
 	if (box_is_err(r))
 		return r;
-	/* What Linux mapped, by its own account, must be what we claim. */
+	/* What Linux mapped, by its own account, must be what we expect. */
 	if (shm_extent(r, &end) || end != r + size) {
-		if (addr) {
-			box_unmap_keep(r, r + size);
-		} else if (end > (uint64_t)r && end <= BOX_USER_END) {
+		if (end > (uint64_t)r && end <= BOX_USER_END) {
 			/* Linux put it in free space: all of it is the segment */
 			box_unmap_keep(r, end);
 		} else {
