@@ -113,6 +113,21 @@ static int t_waiter(void)
 }
 
 /*
+ * A process-shared robust mutex in new shared memory (mx), then fork:
+ * fork's return, or -1 if either failed.
+ */
+static pid_t fork_with_shared_mutex(void)
+{
+	mx = mmap(NULL, sizeof(*mx), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mx == MAP_FAILED)
+		return -1;
+	robust_init(mx, 1);
+	fflush(stdout);
+	return fork();
+}
+
+/*
  * A process-shared robust mutex in shared memory; a fork child exits
  * holding it (exit, hence exit_group).  @wait: the parent sleeps on it
  * before the child exits.
@@ -122,13 +137,7 @@ static int t_pshared(int wait)
 	pid_t pid;
 	int st;
 
-	mx = mmap(NULL, sizeof(*mx), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (mx == MAP_FAILED)
-		return 71;
-	robust_init(mx, 1);
-	fflush(stdout);
-	pid = fork();
+	pid = fork_with_shared_mutex();
 	if (pid < 0)
 		return 71;
 	if (pid == 0) {
@@ -174,13 +183,7 @@ static int t_pshared_other(void)
 	pid_t pid;
 	int st;
 
-	mx = mmap(NULL, sizeof(*mx), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (mx == MAP_FAILED)
-		return 71;
-	robust_init(mx, 1);
-	fflush(stdout);
-	pid = fork();
+	pid = fork_with_shared_mutex();
 	if (pid < 0)
 		return 71;
 	if (pid == 0) {
